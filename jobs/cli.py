@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Write the comparison reports (index, one page per organisation and year, one per indicator).",
     )
     _add_paths(report, "warehouse", "reports")
-    report.add_argument("--format", choices=["html", "md"], default="html", help="html pages (default) or one Markdown file")
+    report.add_argument(
+        "--format", choices=["html", "md"], default="html", help="html pages (default) or one Markdown file"
+    )
 
     sql = command(
         "sql", "run one read-only query against the warehouse",
@@ -76,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sql.add_argument("query", metavar="QUERY")
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    sql.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="stop the query after this long (default 30)")
+    sql.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="stop the query after this long (default 30)"
+    )
     sql.add_argument("--memory", default="1GB", metavar="SIZE", help="memory limit for the query (default 1GB)")
     _add_paths(sql, "warehouse")
 

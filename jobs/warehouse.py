@@ -1,0 +1,496 @@
+"""The only writer of the DuckDB warehouse: schema from warehouse/sql, versioned loads, atomic publish.
+
+Analysts keep the published file open read-only, and in DuckDB any holder blocks a writer. So a run never
+writes the published file: it copies it into a private working directory beside it, loads the copy in one
+explicit transaction, checkpoints and closes it, and `os.replace`s it over the published file. A reader
+that had the old file open keeps its old view; the next session sees the new one.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from jobs.errors import StorageError, TongbiError
+from jobs.records import Document, Fact, Observation
+from jobs.settings import ROOT
+
+SQL_DIR = ROOT / "warehouse" / "sql"
+# DuckDB 2.0 writes a format DuckDB 1.5 (the CLI on PyPI) refuses; pin the oldest format analysts read.
+STORAGE_VERSION = "v1.5.0"
+# Every DuckDB file starts with an 8-byte checksum and then this magic.
+_MAGIC = b"DUCK"
+_MAGIC_OFFSET = 8
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """How an inbox file looked when it was loaded: unchanged size and mtime mean it is not read again."""
+
+    source_file: str
+    size: int
+    mtime_ns: int
+    bytes_sha256: str
+    doc_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorRow:
+    """One indicator of one catalog, as the `indicators` view shows it."""
+
+    catalog: str
+    indicator_id: str
+    name: str
+    unit: str
+    aliases: tuple[str, ...]
+    detail: str = "{}"  # the rest of the catalog entry as JSON
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One row of the `runs` view."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    documents_seen: int
+    documents_loaded: int
+    documents_rejected: int
+    message: str
+    command: str
+    schemas_sha256: str | None
+
+
+# ---------------------------------------------------------------- errors: the one place duckdb errors are mapped
+
+
+def _fix_for(error: BaseException, path: Path) -> str:
+    text = str(error)
+    codes = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+    if (isinstance(error, OSError) and error.errno in codes) or re.search(
+        r"No space left|File too large|Disk quota|out of disk", text, re.IGNORECASE
+    ):
+        return (
+            f"the disk holding {path.parent} is full (or a file-size limit was hit). Free space there and run "
+            "again; the published warehouse was not changed"
+        )
+    if "not a valid DuckDB database" in text or "Corrupt" in text or "corrupt" in text:
+        return (
+            f"{path} is not a readable DuckDB warehouse (corrupt or truncated). Restore it from a backup, or "
+            "move it away so the next run builds a new warehouse; tongbi does not repair it"
+        )
+    return "Check that the file and its folder are writable and the disk is healthy, then run again"
+
+
+@contextmanager
+def storage_errors(path: Path, action: str) -> Iterator[None]:
+    """Turn any DuckDB or file-system error into a StorageError naming the file and the fix."""
+    try:
+        yield
+    except TongbiError:
+        raise
+    except (duckdb.Error, OSError) as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StorageError(f"{path}: could not {action}: {detail}. {_fix_for(error, path)}.") from error
+
+
+# ---------------------------------------------------------------- schema: one statement per .sql file
+
+
+def _one_statement(con: duckdb.DuckDBPyConnection, sql: str, source: Path) -> duckdb.Statement:
+    statements = con.extract_statements(sql)
+    if len(statements) != 1:
+        raise StorageError(
+            f"{source}: holds {len(statements)} SQL statements. Put exactly one statement in each .sql file."
+        )
+    return statements[0]
+
+
+def read_sql(name: str, sql_dir: Path = SQL_DIR) -> str:
+    """The text of warehouse/sql/load/<name>.sql."""
+    return (sql_dir / "load" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def schema_files(sql_dir: Path = SQL_DIR) -> list[tuple[str | None, Path]]:
+    """(view name or None for a table, file) in the order they must run: tables, base views, other views."""
+    base = sorted(sql_dir.glob("*.sql"))
+    tables = [(None, p) for p in base if p.stem.startswith("table_")]
+    views = [(p.stem.removeprefix("view_"), p) for p in base if p.stem.startswith("view_")]
+    extra = [(p.stem, p) for p in sorted((sql_dir / "views").glob("*.sql"))]
+    return [*tables, *views, *extra]
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> None:
+    """Create every table and (re)create every view, one statement at a time."""
+    for view, path in schema_files(sql_dir):
+        sql = path.read_text(encoding="utf-8")
+        statement = _one_statement(con, sql, path)
+        if view is not None and statement.type == duckdb.StatementType.SELECT:
+            # A view file is a bare query named after what it returns (dbt style); wrap it here.
+            sql = f"create or replace view {view} as\n{sql.strip().rstrip(';')}"
+        try:
+            con.execute(sql)
+        except duckdb.Error as error:
+            raise StorageError(f"{path}: could not create it: {error}. Fix the SQL in that file.") from error
+
+
+# ---------------------------------------------------------------- bulk batches through Arrow
+
+
+class _ArrowStream:
+    """Hands a polars frame to DuckDB through the Arrow C stream interface (no pyarrow needed)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self._frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self._frame.__arrow_c_stream__(requested_schema)
+
+
+_FACT_SCHEMA: dict[str, Any] = {
+    "doc_id": pl.Utf8, "fact_id": pl.Int32, "value": pl.Float64, "unit": pl.Utf8, "raw": pl.Utf8,
+    "qualifier": pl.Utf8, "value_high": pl.Float64, "char_start": pl.Int32, "char_end": pl.Int32,
+    "sentence": pl.Utf8, "section": pl.Utf8, "flags": pl.List(pl.Utf8), "sentence_start": pl.Int32,
+}
+_OBSERVATION_SCHEMA: dict[str, Any] = {
+    "doc_id": pl.Utf8, "org": pl.Utf8, "indicator_id": pl.Utf8, "year": pl.Int32, "basis": pl.Utf8,
+    "value": pl.Float64, "value_high": pl.Float64, "qualifier": pl.Utf8, "unit": pl.Utf8, "fact_id": pl.Int32,
+    "quote": pl.Utf8, "flags": pl.List(pl.Utf8), "note": pl.Utf8, "catalog": pl.Utf8, "extra": pl.Utf8,
+}
+_INDICATOR_SCHEMA: dict[str, Any] = {
+    "catalog": pl.Utf8, "indicator_id": pl.Utf8, "name": pl.Utf8, "unit": pl.Utf8,
+    "aliases": pl.List(pl.Utf8), "detail": pl.Utf8,
+}
+_FILE_SCHEMA: dict[str, Any] = {
+    "source_file": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "bytes_sha256": pl.Utf8,
+    "doc_id": pl.Utf8, "seen_at": pl.Datetime("us"),
+}
+
+
+def fact_frame(batch: Iterable[tuple[str, Sequence[Fact]]]) -> pl.DataFrame:
+    """All facts of the given documents, one row each; fact_id is the index in the document's list."""
+    rows = [
+        (doc_id, i, f.value, f.unit, f.raw, f.qualifier, f.value_high, f.char_start, f.char_end, f.sentence,
+         f.section, list(f.flags), f.sentence_start)
+        for doc_id, facts in batch
+        for i, f in enumerate(facts)
+    ]
+    return pl.DataFrame(rows, schema=_FACT_SCHEMA, orient="row")
+
+
+def observation_frame(batch: Iterable[tuple[str | None, Observation]]) -> pl.DataFrame:
+    rows = [
+        (o.doc_id, o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.qualifier, o.unit,
+         o.fact_id, o.quote, list(o.flags), o.note, catalog,
+         json.dumps(o.extra, ensure_ascii=False, sort_keys=True))
+        for catalog, o in batch
+    ]
+    return pl.DataFrame(rows, schema=_OBSERVATION_SCHEMA, orient="row")
+
+
+def indicator_frame(rows: Iterable[IndicatorRow]) -> pl.DataFrame:
+    data = [(r.catalog, r.indicator_id, r.name, r.unit, list(r.aliases), r.detail) for r in rows]
+    return pl.DataFrame(data, schema=_INDICATOR_SCHEMA, orient="row")
+
+
+def file_frame(states: Iterable[FileState], seen_at: datetime) -> pl.DataFrame:
+    data = [(s.source_file, s.size, s.mtime_ns, s.bytes_sha256, s.doc_id, seen_at) for s in states]
+    return pl.DataFrame(data, schema=_FILE_SCHEMA, orient="row")
+
+
+# ---------------------------------------------------------------- the published file and its working copy
+
+
+def lock_path(published: Path) -> Path:
+    return published.with_name(published.name + ".lock")
+
+
+def work_root(published: Path) -> Path:
+    """The private folder beside the warehouse where runs build their working copies."""
+    return published.with_name(f".{published.name}.work")
+
+
+def check_published(published: Path) -> None:
+    """Refuse, without touching it, a published warehouse that is empty, not DuckDB, or has a pending WAL."""
+    if not published.exists():
+        return
+    with storage_errors(published, "read the warehouse"):
+        size = published.stat().st_size
+        with published.open("rb") as handle:
+            head = handle.read(_MAGIC_OFFSET + len(_MAGIC))
+    problem = None
+    if size == 0:
+        problem = "is empty (0 bytes)"
+    elif head[_MAGIC_OFFSET:] != _MAGIC:
+        problem = "is not a DuckDB file (its header has no DuckDB magic)"
+    if problem:
+        raise StorageError(
+            f"{published}: {problem}. Restore it from a backup, or move it away so the next run builds a new "
+            "warehouse; tongbi does not repair it and did not change it."
+        )
+    wal = published.with_name(published.name + ".wal")
+    if wal.exists():
+        # Someone wrote to the published file outside tongbi (or is writing now). Replacing the file would
+        # pair their WAL with our file, and deleting it would lose their data: stop and say so.
+        raise StorageError(
+            f"{published}: has a write-ahead log {wal.name} beside it, so another program wrote to it. Close "
+            "that program (or open the file once in duckdb and run CHECKPOINT), then run again."
+        )
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that writes the storage format DuckDB 1.5 reads."""
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+    )
+    with storage_errors(path, "open the warehouse"):
+        return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
+class WorkingCopy:
+    """A private copy of the published warehouse; loaded in one transaction, then published or discarded."""
+
+    def __init__(self, published: Path, run_id: str, *, sql_dir: Path = SQL_DIR) -> None:
+        self.published = published
+        self.sql_dir = sql_dir
+        self.folder = work_root(published) / run_id
+        self.path = self.folder / published.name
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._in_transaction = False
+
+    # -- life cycle
+
+    @classmethod
+    def open(cls, published: Path, run_id: str, *, sql_dir: Path = SQL_DIR) -> WorkingCopy:
+        """Copy the published warehouse (or start a new one) and bring its tables and views up to date."""
+        check_published(published)
+        copy = cls(published, run_id, sql_dir=sql_dir)
+        with storage_errors(published, "prepare a working copy of the warehouse"):
+            published.parent.mkdir(parents=True, exist_ok=True)
+            discard_stale_copies(published)
+            copy.folder.mkdir(parents=True)
+            if published.exists():
+                shutil.copyfile(published, copy.path)
+        copy._con = connect(copy.path)
+        try:
+            with storage_errors(copy.path, "open the working copy"):
+                apply_schema(copy.con, sql_dir)
+                # A truncated file can open fine and fail only when its blocks are read: read them now.
+                for table in ("document_versions", "fact_rows", "observation_rows", "run_log"):
+                    copy.con.execute(f"select count(*) from {table}").fetchall()
+        except BaseException:
+            copy.discard()
+            raise
+        return copy
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise StorageError(f"{self.path}: the working copy is closed. This is a bug in tongbi; report it.")
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            con, self._con = self._con, None
+            with storage_errors(self.path, "close the working copy"):
+                con.close()
+
+    def discard(self) -> None:
+        """Drop this run's working copy; the published warehouse is untouched."""
+        with suppress(StorageError):
+            self.close()
+        # The whole folder is this run's unpublished scratch copy (file and any WAL of it together).
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def publish(self) -> None:
+        """Checkpoint, close and atomically replace the published warehouse with this copy."""
+        if self._in_transaction:
+            raise StorageError(f"{self.path}: publish inside a transaction. This is a bug in tongbi; report it.")
+        with storage_errors(self.path, "checkpoint the working copy"):
+            self.con.execute("checkpoint")
+        self.close()
+        wal = self.path.with_name(self.path.name + ".wal")
+        if wal.exists():
+            raise StorageError(f"{self.path}: still has a WAL after CHECKPOINT and close; not publishing it.")
+        check_published(self.published)
+        with storage_errors(self.published, "publish the new warehouse"):
+            _fsync(self.path)
+            os.replace(self.path, self.published)
+            _fsync(self.published.parent, directory=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- the one transaction of a load
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN … COMMIT; any error rolls back and raises. A COMMIT that silently rolled back is caught."""
+        token = os.urandom(8).hex()
+        with storage_errors(self.path, "start the load transaction"):
+            self.con.execute("begin transaction")
+        self._in_transaction = True
+        try:
+            self.set_meta("transaction", token)
+            yield
+            with storage_errors(self.path, "commit the load"):
+                self.con.execute("commit")
+        except BaseException:
+            self._in_transaction = False
+            # DuckDB may already have ended an aborted transaction; either way nothing was committed.
+            with suppress(duckdb.Error):
+                self.con.execute("rollback")
+            raise
+        self._in_transaction = False
+        # After an error inside a transaction DuckDB's COMMIT rolls back without raising: check it stuck.
+        if self.meta("transaction") != token:
+            raise StorageError(
+                f"{self.path}: the load transaction was rolled back at COMMIT (an earlier statement failed). "
+                "Nothing was published; see the errors above and run again."
+            )
+
+    def _run(self, name: str, params: Mapping[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+        sql = read_sql(name, self.sql_dir)
+        with storage_errors(self.path, f"run {name}.sql"):
+            return self.con.execute(sql, dict(params) if params else None)
+
+    def _insert_batch(self, name: str, batch: str, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        with storage_errors(self.path, f"bulk-load {batch}"):
+            self.con.register(batch, _ArrowStream(frame))
+            try:
+                self._run(name)
+            finally:
+                self.con.unregister(batch)
+
+    def _require_transaction(self) -> None:
+        if not self._in_transaction:
+            raise StorageError(f"{self.path}: a write outside the load transaction. This is a bug in tongbi.")
+
+    # -- reads
+
+    def meta(self, key: str) -> str | None:
+        row = self._run("meta_value", {"key": key}).fetchone()
+        return None if row is None else str(row[0])
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self._run("inbox_file_states").fetchall()
+        return {r[0]: FileState(r[0], int(r[1]), int(r[2]), r[3], r[4]) for r in rows}
+
+    def current_documents(self) -> list[Document]:
+        """The current version of every document, rebuilt from the stored text (to rematch them)."""
+        return [
+            Document(
+                doc_id=r[0], source_file=r[1], sha256=r[2], text=r[3], org=r[4], title=r[5], kind=r[6],
+                period_year=int(r[7]), published_on=_as_date(r[8]), doc_number=r[9], encoding=r[10],
+                warnings=tuple(r[11] or ()),
+            )
+            for r in self._run("current_documents").fetchall()
+        ]
+
+    def current_doc_ids(self) -> set[str]:
+        return {doc.doc_id for doc in self.current_documents()}
+
+    # -- writes (inside `transaction()`)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._require_transaction()
+        self._run("delete_meta", {"key": key})
+        self._run("insert_meta", {"key": key, "value": value})
+
+    def add_version(self, doc: Document, *, run_id: str, loaded_at: datetime) -> None:
+        """Make `doc` the current version, retiring the current one with its source file or org/kind/year."""
+        self._require_transaction()
+        key = {"doc_id": doc.doc_id, "source_file": doc.source_file, "org": doc.org, "kind": doc.kind,
+               "period_year": doc.period_year, "loaded_at": loaded_at}
+        self._run("supersede_versions", key)
+        self._run("insert_document_version", {
+            **key, "title": doc.title, "published_on": doc.published_on, "doc_number": doc.doc_number,
+            "sha256": doc.sha256, "chars": doc.chars, "encoding": doc.encoding, "warnings": list(doc.warnings),
+            "run_id": run_id, "text": doc.text,
+        })
+
+    def add_facts(self, batch: Iterable[tuple[str, Sequence[Fact]]]) -> None:
+        self._require_transaction()
+        self._insert_batch("insert_fact_rows", "fact_batch", fact_frame(batch))
+
+    def replace_observations(
+        self, doc_ids: Iterable[str], batch: Iterable[tuple[str | None, Observation]]
+    ) -> None:
+        """The observations of these documents become exactly `batch`."""
+        self._require_transaction()
+        self._run("delete_observation_rows", {"doc_ids": sorted(set(doc_ids))})
+        self._insert_batch("insert_observation_rows", "observation_batch", observation_frame(batch))
+
+    def replace_indicators(self, rows: Iterable[IndicatorRow]) -> None:
+        self._require_transaction()
+        self._run("delete_indicator_rows")
+        self._insert_batch("insert_indicator_rows", "indicator_batch", indicator_frame(rows))
+
+    def record_files(self, states: Sequence[FileState], seen_at: datetime) -> None:
+        self._require_transaction()
+        self._run("delete_inbox_files", {"source_files": sorted({s.source_file for s in states})})
+        self._insert_batch("insert_inbox_files", "inbox_file_batch", file_frame(states, seen_at))
+
+    def record_run(self, row: RunRow) -> None:
+        self._require_transaction()
+        self._run("insert_run_log", {
+            "run_id": row.run_id, "started_at": row.started_at, "finished_at": row.finished_at,
+            "status": row.status, "documents_seen": row.documents_seen,
+            "documents_loaded": row.documents_loaded, "documents_rejected": row.documents_rejected,
+            "message": row.message, "command": row.command, "schemas_sha256": row.schemas_sha256,
+        })
+
+
+def _as_date(value: object) -> date | None:
+    return value if isinstance(value, date) else None
+
+
+def discard_stale_copies(published: Path) -> list[Path]:
+    """Remove working copies that killed runs left behind (called under the run lock, so none is live)."""
+    root = work_root(published)
+    stale = sorted(root.iterdir()) if root.is_dir() else []
+    for folder in stale:
+        # Each folder is one unpublished scratch copy, discarded whole; published data is never here.
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
+def record_run_only(published: Path, row: RunRow, *, sql_dir: Path = SQL_DIR) -> None:
+    """Publish just a `runs` row for a run that failed before it could publish its load."""
+    copy = WorkingCopy.open(published, row.run_id + "-log", sql_dir=sql_dir)
+    try:
+        with copy.transaction():
+            copy.record_run(row)
+        copy.publish()
+    finally:
+        copy.discard()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,1 @@
+delete from inbox_files where list_contains($source_files, source_file)

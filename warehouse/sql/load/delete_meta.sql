@@ -1,0 +1,1 @@
+delete from warehouse_meta where key = $key

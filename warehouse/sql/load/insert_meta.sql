@@ -1,0 +1,1 @@
+insert into warehouse_meta (key, value) values ($key, $value)

@@ -1,0 +1,1 @@
+select value from warehouse_meta where key = $key

@@ -72,7 +72,7 @@ class RunRow:
     documents_rejected: int
     message: str
     command: str
-    schemas_sha256: str | None
+    pipeline_sha256: str | None
 
 
 # ---------------------------------------------------------------- errors: the one place duckdb errors are mapped
@@ -435,6 +435,12 @@ class WorkingCopy:
         self._require_transaction()
         self._insert_batch("insert_fact_rows", "fact_batch", fact_frame(batch))
 
+    def replace_facts(self, doc_ids: Iterable[str], batch: Iterable[tuple[str, Sequence[Fact]]]) -> None:
+        """The facts of these documents become exactly `batch` (the extractor changed)."""
+        self._require_transaction()
+        self._run("delete_fact_rows", {"doc_ids": sorted(set(doc_ids))})
+        self._insert_batch("insert_fact_rows", "fact_batch", fact_frame(batch))
+
     def replace_observations(
         self, doc_ids: Iterable[str], batch: Iterable[tuple[str | None, Observation]]
     ) -> None:
@@ -459,7 +465,7 @@ class WorkingCopy:
             "run_id": row.run_id, "started_at": row.started_at, "finished_at": row.finished_at,
             "status": row.status, "documents_seen": row.documents_seen,
             "documents_loaded": row.documents_loaded, "documents_rejected": row.documents_rejected,
-            "message": row.message, "command": row.command, "schemas_sha256": row.schemas_sha256,
+            "message": row.message, "command": row.command, "pipeline_sha256": row.pipeline_sha256,
         })
 
 

@@ -9,5 +9,5 @@ create table if not exists run_log (
     documents_rejected integer not null,
     message varchar not null,
     command varchar not null,
-    schemas_sha256 varchar
+    pipeline_sha256 varchar
 )

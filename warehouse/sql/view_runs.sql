@@ -2,7 +2,7 @@
 with final as (
     select
         run_id, started_at, finished_at, status, documents_seen, documents_loaded, documents_rejected,
-        message, command, schemas_sha256
+        message, command, pipeline_sha256
     from run_log
 )
 

@@ -1,8 +1,8 @@
 insert into run_log (
     run_id, started_at, finished_at, status, documents_seen, documents_loaded, documents_rejected, message,
-    command, schemas_sha256
+    command, pipeline_sha256
 )
 values (
     $run_id, $started_at, $finished_at, $status, $documents_seen, $documents_loaded, $documents_rejected,
-    $message, $command, $schemas_sha256
+    $message, $command, $pipeline_sha256
 )

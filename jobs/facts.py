@@ -1,0 +1,411 @@
+"""Normalised text → every quantity in it (value in base units, unit, qualifier, span, sentence, section).
+
+One compiled regular expression finds the number candidates (Arabic, Chinese and mixed numerals, with
+the magnitude, the 多/余 marker and the unit that follow); a few cheap checks per candidate decide
+whether it is a quantity; sentences and sections are looked up by bisecting offsets computed once.
+
+Decisions a reader of the output should know (tests/gold/README.md is the guideline):
+- A sentence ends at 。！？；!?; or a line break; `sentence` keeps its closing mark, blanks are trimmed.
+- A section is the path of headings (`一、` › `（一）` › `1.` › `（1）`) above the fact; a heading is
+  the start of its line up to the first sentence mark.
+- Magnitudes 十 百 千 万 亿 multiply and are not part of the unit (亿千瓦 → 千瓦, 千瓦 is a unit).
+- Everything inside a short “quotation” or a 《title》 is a name, never a quantity.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import NamedTuple
+
+from jobs.records import Fact, Qualifier
+
+# ---------------------------------------------------------------------------------------------------
+# Lexicon: data, not code. Add a unit or a qualifier word here, never a special case below.
+# ---------------------------------------------------------------------------------------------------
+
+# Units and measure words that may follow a number, as written. Longest alternatives are tried first.
+UNITS: tuple[str, ...] = (
+    # per cent, ratios, multiples
+    "%", "‰", "个百分点", "百分点", "倍",
+    # money
+    "元", "美元", "欧元", "日元", "港元", "英镑",
+    # weight, length, area, volume, energy
+    "吨", "斤", "公斤", "千克", "克", "微克", "毫克",
+    "公里", "千米", "米", "厘米", "毫米",
+    "平方公里", "平方千米", "平方米", "亩", "公顷",
+    "立方米", "升", "标准箱", "标箱",
+    "千瓦时", "千瓦", "瓦", "兆瓦", "吉瓦",
+    # durations (years are never quantities: see _NOT_A_UNIT)
+    "个月", "天", "小时", "个小时", "分钟", "个工作日", "工作日", "周", "岁",
+    # counts
+    "个", "所", "名", "人次", "户次", "件次", "届", "人", "户", "家", "项", "件", "套", "部", "条", "次", "起", "份",
+    "场", "处", "辆", "台", "座", "间", "本", "册", "枚", "张", "块", "期", "批", "支", "只", "头",
+    "株", "棵", "种", "类", "篇", "位", "例", "对", "组", "轮", "艘", "架", "列", "班", "栋", "幢",
+    "层", "床", "宗", "笔", "颗", "档", "门", "节", "课时", "学时", "车次", "架次", "艘次", "班次",
+    # medals: 14金14银11铜
+    "金", "银", "铜",
+)
+# The unit a written form stands for.
+UNIT_ALIASES: dict[str, str] = {"个百分点": "百分点", "个小时": "小时", "个月": "月", "个工作日": "工作日"}
+
+# A unit followed by one of these characters is the first half of a word, not a unit
+# (近千万家庭, 13亿多人口, 名单, 部门): the number keeps no unit.
+WORD_AFTER_UNIT: dict[str, str] = {
+    "家": "庭长乡具电园属居务政风教访人",
+    "人": "民才员口工均们类为生心身士物文大群事",
+    "名": "单义称录牌额字誉",
+    "户": "籍口外型",
+    "元": "素旦首宵",
+    "期": "间限待望刊货",
+    "场": "所景地馆合面",
+    "本": "地身领科土届级质金次",
+    "台": "湾阶",
+    "部": "门署分队位长委件",
+    "位": "置于",
+    "处": "理置罚分境于",
+    "条": "件例款",
+    "项": "目",
+    "座": "谈",
+    "起": "来点步草诉",
+    "份": "额",
+    "张": "力",
+    "套": "餐",
+    "只": "有是能要",
+    "头": "部脑",
+    "种": "植类子",
+    "类": "型似",
+    "支": "持出撑付部柱",
+    "间": "接隔",
+    "天": "然气下津空",
+    "个": "人体性别案",
+    "所": "有在以得谓属",
+    "金": "融额属",
+    "银": "行",
+    "批": "准评复",
+    "组": "织建成合",
+    "对": "于接外口象",
+    "例": "如",
+    "班": "子",
+    "门": "类户槛",
+    "节": "约能点",
+    "列": "入",
+    "周": "边期年",
+    "米": "粮",
+    "层": "面次级",
+    "床": "位",
+    "笔": "记",
+    "轮": "回",
+    "次": "会全产",  # 五次会议, 四次全会: ordinals; 三次产业: the tertiary sector
+}
+
+# Characters right after a number (no unit) that make it a date, an ordinal or a name, not a quantity.
+_NOT_A_UNIT = "年月日号时级后代"
+# Characters right after a whole candidate that make it a name (49公斤级, 千亿级, 3.0版, “4+10”, 3·16).
+_NAME_AFTER = "级版+·"
+# Characters right before a number that make it an ordinal, an approximation without a value, or a name.
+_NAME_BEFORE = "第数几+·"
+
+# Qualifier words before the number, longest first.
+PREFIX_QUALIFIERS: dict[str, Qualifier] = {
+    "不少于": "at_least", "不低于": "at_least", "至少有": "at_least", "不超过": "at_most", "不高于": "at_most",
+    "大约": "about", "超过": "at_least", "突破": "at_least", "至少": "at_least", "不到": "at_most",
+    "不足": "at_most", "将近": "at_most", "接近": "at_most",
+    "约": "about", "逾": "at_least", "超": "at_least", "近": "at_most", "上": "at_least",
+}
+# Adverbs that bound a verb standing between them and the number (至少降低30%).
+ADVERB_QUALIFIERS: dict[str, Qualifier] = {"至少": "at_least", "最多": "at_most", "最少": "at_least"}
+# Qualifier words after the number and its unit.
+SUFFIX_QUALIFIERS: dict[str, Qualifier] = {
+    "左右": "about", "上下": "about", "前后": "about",
+    "以上": "at_least", "以内": "at_most", "以下": "at_most", "之内": "at_most",
+}
+# Between two numbers: a range (6.5%－7%, 3至5个) or a list sharing the unit of the last (4.2和0.7个百分点).
+_RANGE_JOINERS = frozenset("-－—–~～至到")
+_LIST_JOINERS = frozenset("、和与及或")
+_MINUS = "-－−"
+
+# A bare Chinese digit (两次, 三档) is a count only before these measure words; elsewhere it is
+# rhetoric (一个中心、两个基本点, 一批, 三大主粮). 一 needs a qualifier (至少有一人, 一个月以上) or 倍.
+_CHINESE_DIGIT_UNITS = "次档人名倍所家户批期"
+# 期 after a Chinese digit is a phase (二期工程) unless the text divides into phases (分两期).
+_PHASE_UNITS = "期"
+# Units that, after a Chinese numeral, make an ordinal: 十三届全国人大, 十五届四次全会.
+_CHINESE_ORDINAL_UNITS = frozenset({"届"})
+# A 个 before one of these (门店增加14个家) is a stray counter: the second word is the unit.
+_ODD_COUNTERS = "家所名户座台辆条件"
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+_SMALL_MAGNITUDES = {"十": 10.0, "百": 100.0, "千": 1000.0}
+
+# ---------------------------------------------------------------------------------------------------
+# The one pass
+# ---------------------------------------------------------------------------------------------------
+
+_UNIT_RE = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+# 千 and 百 are magnitudes except where they start a unit (千瓦, 千米, 百分点).
+_MAG = "(?:万|亿|千(?![瓦米克])|百(?!分))"
+_AR = r"[0-9]+(?:\.[0-9]+)?"
+_CD = "零〇一二两三四五六七八九"
+_NUMBER = re.compile(
+    "(?:"
+    # Arabic, possibly mixed: 6672万, 1.39万亿, 1万6千, 1亿3千多万, 2亿万
+    f"{_AR}(?:{_MAG}|[多余](?={_MAG})|{_AR})*"
+    # Chinese with a magnitude or 十: 两千多万, 近千万, 九百六十万, 十二
+    f"|[{_CD}]*(?:十|{_MAG})(?:[{_CD}十]|{_MAG}|[多余](?={_MAG}))*"
+    # a bare Chinese digit before a counting measure word: 两次, 三档
+    f"|[一二两三四五六七八九](?=[{_CHINESE_DIGIT_UNITS}]|个月)"
+    ")"
+    f"(?P<q>[多余])?(?P<u>(?:{_UNIT_RE})(?:/(?:{_UNIT_RE}))?)?"
+)
+_TOKEN = re.compile(f"{_AR}|.")
+_SENTENCE_END = re.compile("[。！？；!?;\n]")
+_HEADING = re.compile(
+    "^[ \t\u3000]*(?:(?P<l1>[一二三四五六七八九十]+、)|(?P<l2>[（(][一二三四五六七八九十]+[）)])"
+    "|(?P<l3>[0-9]+[.．、](?![0-9]))|(?P<l4>[（(][0-9]+[）)]))[^\n。！？；]*",
+    re.MULTILINE,
+)
+# Short quotations and titles are names (“十大提升工程”, “4+10”, 《中国制造2025》).
+_NAME_SPAN = re.compile("“[^“”\n]{1,30}”|《[^《》\n]{1,80}》")
+_MAX_HEADING = 60
+
+
+class _Candidate(NamedTuple):
+    start: int
+    end: int  # end of number + unit (the raw span)
+    number: float  # value in base units
+    multiplier: float  # trailing magnitude (万 → 1e4), inherited by a bare number before it
+    high: float | None  # upper end of a range
+    unit: str | None  # None: no unit written
+    qualifier: Qualifier
+    flags: tuple[str, ...]
+    bare: bool  # no unit and no magnitude: a quantity only in a list or range
+
+
+def _parse(run: str) -> tuple[float, float, bool]:
+    """Value of a numeral run (without 多/余), its trailing multiplier, and whether 亿万 stacks oddly."""
+    total = section = 0.0
+    number: float | None = None
+    multiplier = 1.0
+    ambiguous = False
+    last = ""
+    for token in _TOKEN.findall(run):
+        head = token[0]
+        if head.isdigit():
+            number = float(token)
+            multiplier = 1.0
+        elif head in _CN_DIGITS:
+            digit = _CN_DIGITS[head]
+            number = digit if number is None or last not in _CN_DIGITS else number * 10 + digit
+            multiplier = 1.0
+        elif head in _SMALL_MAGNITUDES:
+            section += (1.0 if number is None else number) * _SMALL_MAGNITUDES[head]
+            number = None
+            multiplier = _SMALL_MAGNITUDES[head]
+        elif head in "万亿" and number is None and not (total or section):
+            number = 1.0  # 万人, 上亿: a bare magnitude counts one of itself
+        if head == "万":
+            ambiguous = ambiguous or last == "亿"
+            section = (section + (number or 0.0)) * 1e4
+            number = None
+            multiplier = multiplier * 1e4 if last in "亿万千百十" and last else 1e4
+        if head == "亿":
+            total = (total + section + (number or 0.0)) * 1e8
+            section, number = 0.0, None
+            multiplier = multiplier * 1e8 if last == "万" else 1e8
+        last = head
+    if ambiguous:
+        multiplier = 1e8
+    return total + section + (number or 0.0), multiplier, ambiguous
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
+def _prefix_qualifier(text: str, start: int) -> Qualifier | None:
+    for size in (3, 2, 1):
+        word = text[max(0, start - size) : start]
+        if word in PREFIX_QUALIFIERS:
+            return PREFIX_QUALIFIERS[word]
+    # An adverb bounding the verb before the number: 至少降低30%, 最多增加2个.
+    for gap in (1, 2):
+        word = text[max(0, start - gap - 2) : start - gap]
+        if word in ADVERB_QUALIFIERS and _is_cjk(text[start - 1]):
+            return ADVERB_QUALIFIERS[word]
+    return None
+
+
+def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int]]) -> _Candidate | None:
+    """The quantity a regex match stands for, or None when context says it is a date, name or ordinal."""
+    start, end = match.span()
+    unit = match.group("u")
+    marker = match.group("q")
+    run_end = match.start("q") if marker else (match.start("u") if unit else end)
+    run = text[start:run_end]
+    # "\n" stands for the edge of the text: `"" in "abc"` is true, so never look up an empty string.
+    before = text[start - 1] if start else "\n"
+    if before in _NAME_BEFORE or before == "." or (before.isascii() and before.isalpha()):
+        return None
+    if before in _MINUS and start >= 2 and text[start - 2].isascii() and text[start - 2].isalpha():
+        return None  # COVID-19
+    starts, ends = names
+    i = bisect_right(starts, start) - 1
+    if i >= 0 and start < ends[i]:
+        return None
+    head = run[0]
+    chinese = not head.isdigit()
+    prefix = _prefix_qualifier(text, start)
+    if chinese:
+        # 千亿斤粮食产能提升行动, 万众一心, 百县: a Chinese numeral that starts with a magnitude
+        # is a quantity only after a qualifier (近千万家庭, 上亿市场主体).
+        if head in "百千万亿" and prefix is None:
+            return None
+        if unit in _CHINESE_ORDINAL_UNITS:
+            return None
+        if len(run) == 1 and head in _CN_DIGITS:
+            if unit in _PHASE_UNITS and before != "分":
+                return None
+            if head == "一" and prefix is None and unit != "倍" and text[end : end + 2] not in SUFFIX_QUALIFIERS:
+                return None
+    flags: tuple[str, ...] = ()
+    after = text[end] if end < len(text) else "\n"
+    if unit:
+        blocked = WORD_AFTER_UNIT.get(unit[-1])
+        if blocked is not None and after in blocked and "/" not in unit:
+            unit = None
+            end = run_end + (1 if marker else 0)
+            after = text[end] if end < len(text) else "\n"
+        elif unit == "个" and after in _ODD_COUNTERS:
+            nxt = text[end + 1] if end + 1 < len(text) else "\n"
+            if not _is_cjk(nxt):
+                unit, end, flags = after, end + 1, ("odd_counter",)
+                after = nxt
+    if after in _NAME_AFTER or (after.isascii() and after.isalpha()):
+        return None
+    if not unit and (after in _NOT_A_UNIT or text.startswith("周年", end)):
+        return None
+    value, multiplier, ambiguous = _parse(run)
+    if ambiguous:
+        flags = (*flags, "ambiguous_unit")
+    magnitude = multiplier > 1.0 and run[-1] in "万亿千百"
+    bare = not unit and not magnitude
+    if bare and chinese:
+        return None
+    qualifier: Qualifier = "exact"
+    suffix = SUFFIX_QUALIFIERS.get(text[end : end + 2])
+    internal = marker is not None or "多" in run or "余" in run
+    if suffix is not None:
+        qualifier = suffix
+    elif prefix is not None:
+        qualifier = prefix
+    elif internal:
+        qualifier = "at_least"
+    canonical = None if unit is None else UNIT_ALIASES.get(unit, unit)
+    return _Candidate(start, end, value, multiplier if magnitude else 1.0, None, canonical, qualifier, flags,
+                      bare)
+
+
+def _resolve(text: str, cands: list[_Candidate]) -> list[_Candidate]:
+    """Join ranges, give bare numbers in a list the unit of the last one, apply written minus signs."""
+    out: list[_Candidate] = []
+    nxt: _Candidate | None = None
+    # Walk backwards so a bare number sees its already-resolved right neighbour.
+    for cand in reversed(cands):
+        joiner = text[cand.end] if cand.end < len(text) else ""
+        adjacent = nxt is not None and nxt.start == cand.end + 1
+        if adjacent and nxt is not None and joiner in _RANGE_JOINERS and nxt.unit is not None and (
+            cand.bare or cand.unit == nxt.unit or (cand.unit is None and cand.multiplier == nxt.multiplier)
+        ):
+            low = cand.number * nxt.multiplier if cand.bare else cand.number
+            out[-1] = nxt._replace(start=cand.start, qualifier="range", flags=(*cand.flags, *nxt.flags),
+                                   number=low, high=nxt.number)
+            nxt = out[-1]
+            continue
+        if cand.unit is None and not cand.bare:
+            # 10.6万、3.8万平方公里: the unit written once at the end of a list is shared.
+            if adjacent and nxt is not None and joiner in _LIST_JOINERS and nxt.unit \
+                    and nxt.multiplier == cand.multiplier:
+                cand = cand._replace(unit=nxt.unit)
+        elif cand.bare:
+            if adjacent and nxt is not None and joiner in _LIST_JOINERS and nxt.unit is not None:
+                cand = cand._replace(number=cand.number * nxt.multiplier, multiplier=nxt.multiplier,
+                                     unit=nxt.unit, bare=False)
+            else:
+                continue
+        out.append(cand)
+        nxt = cand
+    out.reverse()
+    return out
+
+
+def _written_minus(text: str, start: int) -> bool:
+    """A minus sign written before the number (-0.8%), not a hyphen between two numbers or in a name."""
+    return start > 0 and text[start - 1] in _MINUS and (start < 2 or not text[start - 2].isalnum())
+
+
+def _sentence_bounds(text: str) -> list[int]:
+    return [m.end() for m in _SENTENCE_END.finditer(text)]
+
+
+def _sections(text: str) -> tuple[list[int], list[str]]:
+    """Offsets where a heading starts and the heading path in force from there on."""
+    offsets: list[int] = []
+    paths: list[str] = []
+    stack: list[tuple[int, str]] = []
+    for match in _HEADING.finditer(text):
+        level = int(match.lastgroup[1]) if match.lastgroup else 4
+        title = match.group().strip(" \t\u3000")
+        if len(title) > _MAX_HEADING:
+            title = title[:_MAX_HEADING] + "…"
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+        offsets.append(match.start())
+        paths.append(" › ".join(t for _, t in stack))
+    return offsets, paths
+
+
+def extract(text: str) -> list[Fact]:
+    """Every quantity of a normalised text, in order of position; fact_id is the index in this list."""
+    names: tuple[list[int], list[int]] = ([], [])
+    for m in _NAME_SPAN.finditer(text):
+        names[0].append(m.start())
+        names[1].append(m.end())
+    cands = [c for m in _NUMBER.finditer(text) if (c := _candidate(text, m, names)) is not None]
+    cands = _resolve(text, cands)
+    bounds = _sentence_bounds(text)
+    sec_offsets, sec_paths = _sections(text)
+    facts: list[Fact] = []
+    last_sentence = (-1, 0, "")
+    for c in cands:
+        start = c.start
+        if _written_minus(text, start) and (not facts or facts[-1].char_end != start - 1):
+            number = -c.number
+            start -= 1
+        else:
+            number = c.number
+        i = bisect_right(bounds, c.start)
+        if last_sentence[0] != i:
+            s = bounds[i - 1] if i else 0
+            e = bounds[i] if i < len(bounds) else len(text)
+            raw_sentence = text[s:e]
+            stripped = raw_sentence.lstrip(" \t\u3000\n")
+            s += len(raw_sentence) - len(stripped)
+            last_sentence = (i, s, stripped.rstrip(" \t\u3000\n"))
+        j = bisect_right(sec_offsets, c.start) - 1
+        facts.append(Fact(
+            value=number,
+            unit=c.unit or "",
+            raw=text[start:c.end],
+            qualifier=c.qualifier,
+            value_high=c.high,
+            char_start=start,
+            char_end=c.end,
+            sentence=last_sentence[2],
+            section=sec_paths[j] if j >= 0 else "",
+            flags=c.flags,
+            sentence_start=last_sentence[1],
+        ))
+    return facts

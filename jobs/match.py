@@ -1,0 +1,459 @@
+"""Read facts as observations of catalog indicators: which indicator, which year, which basis."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from jobs import units
+from jobs.catalog import Catalog, Indicator
+from jobs.records import Basis, Document, Fact, KindRule, Observation
+
+# ---------------------------------------------------------------------------------------------------------------
+# Word lists. They describe Chinese report prose, not any one document or catalog: the catalog says WHAT to
+# find (aliases), these say HOW a sentence attaches a number to a subject and a year.
+# ---------------------------------------------------------------------------------------------------------------
+
+CLAUSE_BREAKS = "，,；;：:"
+HARD_BREAKS = "；;"  # a subject is never carried across a semicolon: it separates items of a list
+SENTENCE_ENDS = "。！？!?\n"
+
+# An alias right after one of these is the object of a preposition or a modifier of a longer noun:
+# 单位国内生产总值能耗, 占国内生产总值比重, 对经济增长的贡献率, 与国内生产总值之比, 人均体育场地面积.
+PRE_MODIFIERS = ("单位", "人均", "占", "对", "与", "同", "在", "每", "比", "较", "按")
+# Between an alias and its number, one of these means the number measures another noun.
+OTHER_MEASURES = ("比重", "比例", "占比", "之比", "贡献", "能耗", "水耗", "用水", "排放", "强度", "面积",
+                  "密度", "增量", "人均", "中的", "之中", "单位", "每")
+# 的 after an alias makes it a modifier (国内生产总值的比重), unless what follows is a change or level word.
+DE_ALLOWED = ("增长", "增幅", "增速", "涨幅", "降幅", "总量", "规模", "数量", "总数", "人数", "个数")
+
+# Words that carry no subject: a clause made only of these (比去年增幅, 增长, 总量突破) takes its subject
+# from an earlier clause of the sentence.
+EMPTY_WORDS = (
+    "比去年", "比上年", "较去年", "较上年", "比上一年", "同比", "环比", "全年共", "全年", "今年", "去年", "当年",
+    "年末", "年底", "年初", "年内", "共计", "共有", "合计", "总计", "累计", "总数", "总量", "规模", "人数",
+    "达到", "增加到", "增长到", "提高到", "上升到", "下降到", "降低到", "增至", "降至", "降到", "升至",
+    "保持在", "稳定在", "控制在", "维持在", "分别为", "分别", "平均为", "平均", "实际", "名义", "大约", "约",
+    "超过", "突破", "不到", "不足", "接近", "左右", "以上", "以内", "以下", "增长", "增加", "增幅", "增速",
+    "涨幅", "降幅", "上涨", "上升", "提高", "提升", "下降", "减少", "降低", "回落", "下滑", "新增", "净增",
+    "扩大", "缩小", "达", "为", "是", "有", "近", "逾", "余", "多", "了", "的", "和", "及", "均", "共", "再",
+    "又", "仍", "并", "也", "已", "将", "现", "到", "至", "增", "降", "涨",
+)
+_EMPTY_RE = re.compile("|".join(sorted((re.escape(word) for word in EMPTY_WORDS), key=len, reverse=True)))
+_NOT_CJK_RE = re.compile(r"[^\u4e00-\u9fff]")
+# a year the text speaks of (2022年), not a date (2022年3月) nor a base of comparison (比2021年)
+_YEAR_REF_RE = re.compile(r"(?<![比较从由])(?:19|20)\d\d年(?![\d一二三四五六七八九十]+月)")
+
+# A stated change of a level (门店增加14个家, 新成立单项体育协会1个, 比去年增幅18.4%) — unless the change word
+# is followed by 到/至, which names the new level (降到5.2%, 增加到82.7万亿元).
+CHANGE_RE = re.compile(
+    r"(?:增加|增长|减少|下降|提高|上升|上涨|回落|降低|下滑|下跌|增幅|涨幅|降幅|增速|新增|新成立|新建成|净增|净减"
+    r"|扩大|缩小|(?:比|较)(?:去年|上年|上一年|(?:19|20)\d\d年)(?:多|少)?)(?!到|至|为)"
+)
+NEGATIVE_RE = re.compile(
+    r"(?:下降|减少|回落|降低|下滑|下跌|降幅|缩小|净减|负增长|(?:比|较)(?:去年|上年)少)(?!到|至|为)"
+)
+
+# Several years in one figure: 年均增长7.1%, 五年来…, 十年来…, “十三五”时期…, 过去五年, 比2010年翻一番.
+_N = r"(?:[两二三四五六七八九十]+|[2-9]|\d\d)"
+# A scope marker makes the rest of the passage multi-year (until a heading or a sentence opening with one
+# year); a figure marker only disqualifies its own sentence.
+MULTI_SCOPE_RE = re.compile(
+    rf"{_N}年(?:来|间|中|内|里|以来)|过去{_N}年|今后{_N}年|未来{_N}年|近{_N}年"
+    rf"|十[一二三四五六七八九]五”?(?:时期|期间|以来)|(?:19|20)\d\d年以来"
+)
+MULTI_YEAR_RE = re.compile(
+    rf"{MULTI_SCOPE_RE.pattern}|年均|年平均|平均每年|每年平均|翻一番|翻番|{_N}年(?:累计|共)"
+    r"|(?:19|20)\d\d年?[—－-](?:19|20)\d\d年"
+)
+# The years after 比 / 到 / 从 (比2010年翻一番, 到2020年…): another base or end year than this document's.
+FAR_YEAR_RE = re.compile(r"(?:比|到|至|从|较)((?:19|20)\d\d)年")
+SINGLE_YEAR_RE = re.compile(r"过去一年|一年来|刚刚过去的|去年|今年|全年|当年|(?:19|20)\d\d年(?!以来)")
+# A goal: 主要预期目标是：国内生产总值增长6%以上; 赤字率拟按3%安排; 力争….
+GOAL_RE = re.compile(r"预期目标|目标是|目标为|目标：|目标:|拟按|拟安排|力争|预计安排|计划安排")
+
+HEADING_RE = re.compile(r"^\s*[一二三四五六七八九十]+[、.．]")
+HEADING_MAX_CHARS = 60
+QUALIFIER_TAIL = "余多左右以上以内约近"
+
+
+Scope = Literal["single", "multi"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """What the text around a sentence says about time: one year or several, and which year."""
+
+    start: int
+    scope: Scope
+    year: int | None  # an explicit year stated by the heading or the sentence's opening
+    goal_paragraph: bool  # the paragraph opened with a goal sentence (今年发展主要预期目标是：…)
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """The indicator an alias names for one fact, and the words that decide its basis."""
+
+    indicator: Indicator
+    alias: str
+    carried: bool  # the alias stands in an earlier clause of the sentence
+    post: bool  # the alias follows the number (60个基层党组织)
+    change_text: str  # the fact's own clause minus the alias: where change words are looked for
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    observation: Observation
+    rank: tuple[int, int]  # lower is better: (how the alias was found, fact_id)
+
+
+def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule) -> list[Observation]:
+    """Every fact that measures a catalog indicator, as one observation per (org, indicator, year, basis)."""
+    spans = _time_spans(doc.text)
+    starts = [span.start for span in spans]
+    candidates: list[_Candidate] = []
+    for fact_id, fact in enumerate(facts):
+        span = spans[max(bisect.bisect_right(starts, fact.char_start) - 1, 0)]
+        candidate = _candidate(doc, facts, fact_id, catalog, rule, span)
+        if candidate is not None:
+            candidates.append(candidate)
+    chosen = _choose(candidates)
+    return chosen + _derived(chosen)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One fact → at most one candidate observation
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Catalog, rule: KindRule,
+               span: _Span) -> _Candidate | None:
+    fact = facts[fact_id]
+    sentence_start, sentence_end = _sentence_bounds(doc.text, fact.char_start)
+    before = doc.text[sentence_start:fact.char_start]
+    sentence = doc.text[sentence_start:sentence_end]
+    if span.scope == "multi" or _is_multi_year(sentence, before, doc.period_year):
+        return None
+    subject = _subject(doc.text, facts, fact_id, sentence_start, catalog)
+    if subject is None:
+        return None
+    timing = _timing(before, fact, span, doc.period_year, rule)
+    if timing is None:
+        return None
+    basis, year = timing
+    reading = _reading(subject, fact, basis)
+    if reading is None:
+        return None
+    basis, unit, value, value_high = reading
+    quote = fact.sentence.strip() or sentence.strip()
+    flags = tuple(dict.fromkeys((*fact.flags, *(("approximate",) if fact.qualifier != "exact" else ()))))
+    observation = Observation(
+        org=doc.org, indicator_id=subject.indicator.id, year=year, basis=basis, value=value,
+        value_high=value_high, qualifier=fact.qualifier, unit=unit, doc_id=doc.doc_id, fact_id=fact_id,
+        quote=quote, flags=flags, note="",
+    )
+    rank = (int(subject.carried) + 2 * int(subject.post and not subject.carried), fact_id)
+    return _Candidate(observation, rank)
+
+
+def _sentence_bounds(text: str, position: int) -> tuple[int, int]:
+    start = max(text.rfind(mark, 0, position) for mark in SENTENCE_ENDS) + 1
+    ends = [index for index in (text.find(mark, position) for mark in SENTENCE_ENDS) if index >= 0]
+    return start, min(ends, default=len(text))
+
+
+def _is_multi_year(sentence: str, before: str, period_year: int) -> bool:
+    """年均…, 五年来…, 比2010年翻一番: the figure spans years, so it is not one year's observation."""
+    if MULTI_YEAR_RE.search(sentence):
+        return True
+    allowed = {period_year - 1, period_year, period_year + 1}
+    return any(int(found) not in allowed for found in FAR_YEAR_RE.findall(before))
+
+
+def _timing(before: str, fact: Fact, span: _Span, period_year: int, rule: KindRule) -> tuple[Basis, int] | None:
+    """(basis, year) from goal words, the stated year of the heading or sentence, and the kind's rule."""
+    target_year = period_year + rule.target_year_offset
+    stated = [int(found[:4]) for found in _YEAR_REF_RE.findall(before)]
+    year = stated[-1] if stated else span.year
+    if GOAL_RE.search(before) or (span.goal_paragraph and fact.qualifier != "exact"):
+        return "target", target_year
+    if year is not None and year != period_year:
+        return ("target", target_year) if year == target_year else None
+    if rule.default_basis == "target":
+        return "target", target_year
+    return "actual", period_year
+
+
+def _reading(subject: _Subject, fact: Fact, basis: Basis) -> tuple[Basis, str, float, float | None] | None:
+    """(basis, unit, value, value_high) of the fact as this indicator, or None when its unit does not fit."""
+    indicator = subject.indicator
+    changed = CHANGE_RE.search(subject.change_text) is not None
+    sign = -1.0 if NEGATIVE_RE.search(subject.change_text) else 1.0
+    if indicator.measure == "growth":
+        return _converted(basis, fact, indicator.unit, sign)
+    if not changed:
+        return _converted(basis, fact, indicator.unit, 1.0)
+    if basis == "target":
+        return None  # a planned change is neither a goal level nor a stated result
+    if units.dimension(fact.unit) == "percent":
+        return _converted("change_pct", fact, "%", sign)
+    if units.dimension(indicator.unit) == "percent":
+        return _converted("change", fact, "百分点", sign)
+    return _converted("change", fact, indicator.unit, sign)
+
+
+def _converted(basis: Basis, fact: Fact, unit: str, sign: float) -> tuple[Basis, str, float, float | None] | None:
+    value = units.convert(fact.value, fact.unit, unit)
+    if value is None:
+        return None
+    high = units.convert(fact.value_high, fact.unit, unit) if fact.value_high is not None else None
+    if sign < 0 and high is not None:
+        value, high = -high, -value
+    else:
+        value, high = sign * value, (sign * high if high is not None else None)
+    return basis, unit, value + 0.0, high
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Subject: which alias names what the number measures
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int,
+             catalog: Catalog) -> _Subject | None:
+    fact = facts[fact_id]
+    segments = _segments_before(text, facts, fact_id, sentence_start)
+    own_start, own_end, _ = segments[0]
+    own = text[own_start:own_end]
+    post = _post_alias(text, fact, catalog)
+    found = _alias_in(text, own_start, own_end, catalog, fact)
+    if found is not None:
+        indicator, alias, position = found
+        if indicator is None:
+            return None  # the nearest alias is a modifier: the number measures something else
+        change_text = own[: position - own_start] + own[position - own_start + len(alias):]
+        return _Subject(indicator, alias, carried=False, post=False, change_text=change_text)
+    if post is not None:
+        return _Subject(post[0], post[1], carried=False, post=True, change_text=own)
+    if not _is_empty(own):
+        return None  # the clause names its own subject, and no alias is it
+    for start, end, ends_with_fact in segments[1:]:
+        found = _alias_in(text, start, end, catalog, fact)
+        if found is not None:
+            indicator, alias, _position = found
+            if indicator is None:
+                return None
+            return _Subject(indicator, alias, carried=True, post=False, change_text=own)
+        if ends_with_fact or text[start:end].lstrip().startswith("其中"):
+            return None  # that clause measured something else, or lists parts of it
+    return None
+
+
+def _segments_before(text: str, facts: Sequence[Fact], fact_id: int,
+                     sentence_start: int) -> list[tuple[int, int, bool]]:
+    """The clauses before the fact, nearest first, cut at clause punctuation and after each earlier fact.
+
+    Each is (start, end, ends_with_fact). The walk stops at a semicolon: a subject does not cross it.
+    """
+    fact = facts[fact_id]
+    cuts: dict[int, bool] = {}
+    for index in range(sentence_start, fact.char_start):
+        if text[index] in CLAUSE_BREAKS:
+            cuts[index + 1] = False
+    for other in facts[:fact_id]:
+        if sentence_start < other.char_end <= fact.char_start:
+            cuts[other.char_end] = True
+    segments: list[tuple[int, int, bool]] = []
+    end, ends_with_fact = fact.char_start, False
+    for cut in sorted(cuts, reverse=True):
+        segments.append((cut, end, ends_with_fact))
+        if text[cut - 1] in HARD_BREAKS:
+            return segments
+        # the segment before this cut ends with a fact when the cut is a fact end; else at punctuation
+        end, ends_with_fact = (cut - 1, False) if not cuts[cut] else (_fact_start_before(facts, cut), True)
+    segments.append((sentence_start, end, ends_with_fact))
+    return segments
+
+
+def _fact_start_before(facts: Sequence[Fact], end: int) -> int:
+    for other in facts:
+        if other.char_end == end:
+            return other.char_start
+    return end  # pragma: no cover - every fact cut comes from a fact
+
+
+def _alias_in(text: str, start: int, end: int, catalog: Catalog,
+              fact: Fact) -> tuple[Indicator | None, str, int] | None:
+    """The alias nearest to the end of text[start:end] — the indicator whose unit fits the fact best.
+
+    Returns (None, alias, position) when that alias only modifies another noun.
+    """
+    segment = text[start:end]
+    best: tuple[int, int, str] | None = None  # (alias end, alias length, alias)
+    for indicator in catalog.indicators:
+        for alias in indicator.aliases:
+            position = segment.rfind(alias)
+            if position >= 0:
+                key = (position + len(alias), len(alias), alias)
+                if best is None or key > best:
+                    best = key
+    if best is None:
+        return None
+    alias_end, length, alias = best
+    position = start + alias_end - length
+    if _is_modifier(text, position, alias, end):
+        return None, alias, position
+    subject_text = text[start:end]
+    fitting = [indicator for indicator in catalog.indicators if alias in indicator.aliases
+               and not any(phrase in subject_text for phrase in indicator.exclude) and _unit_fits(indicator, fact)]
+    if not fitting:
+        return None
+    # a direct unit fit (万人 for 人) beats a change reading (% for a count); then catalog order
+    fitting.sort(key=lambda indicator: units.factor(fact.unit, indicator.unit) is None)
+    return fitting[0], alias, position
+
+
+def _unit_fits(indicator: Indicator, fact: Fact) -> bool:
+    if units.factor(fact.unit, indicator.unit) is not None:
+        return True
+    if indicator.measure == "growth":
+        return False
+    fact_dimension = units.dimension(fact.unit)
+    return fact_dimension == "percent" or (
+        fact_dimension == "points" and units.dimension(indicator.unit) == "percent"
+    )
+
+
+def _is_modifier(text: str, position: int, alias: str, number_start: int) -> bool:
+    """单位国内生产总值能耗, 国内生产总值的比重, 对经济增长的贡献率: the alias qualifies another noun."""
+    head = text[max(position - 2, 0):position]
+    if any(head.endswith(word) for word in PRE_MODIFIERS):
+        return True
+    gap = text[position + len(alias):number_start]
+    if any(word in gap for word in OTHER_MEASURES):
+        return True
+    return any(char == "的" and not gap[index + 1:].startswith(DE_ALLOWED) for index, char in enumerate(gap))
+
+
+def _post_alias(text: str, fact: Fact, catalog: Catalog) -> tuple[Indicator, str] | None:
+    """60个基层党组织: an alias right after the number (and its measure word) names what it counts."""
+    after = text[fact.char_end:fact.char_end + 40].lstrip(QUALIFIER_TAIL)
+    best: tuple[int, Indicator, str] | None = None
+    for indicator in catalog.indicators:
+        for alias in indicator.aliases:
+            fits = units.factor(fact.unit, indicator.unit) is not None
+            if fits and after.startswith(alias) and (best is None or len(alias) > best[0]):
+                best = (len(alias), indicator, alias)
+    return (best[1], best[2]) if best else None
+
+
+def _is_empty(clause: str) -> bool:
+    """True when the clause holds only comparison, change and level words (比去年增幅, 总量突破)."""
+    rest = _NOT_CJK_RE.sub("", _EMPTY_RE.sub("", _YEAR_REF_RE.sub("", clause)))
+    return len(rest) <= 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Time: which stretches of the document speak of one year, of several, of which year
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _time_spans(text: str) -> list[_Span]:
+    """A scope for every sentence: headings set it; a sentence opening with 过去五年 or 2017年 changes it."""
+    spans = [_Span(0, "single", None, goal_paragraph=False)]
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if HEADING_RE.match(line) and len(line.strip()) <= HEADING_MAX_CHARS:
+            spans.append(_heading_span(offset, line))
+        else:
+            spans.extend(_paragraph_spans(offset, line, spans[-1]))
+        offset += len(line)
+    return spans
+
+
+def _heading_span(offset: int, line: str) -> _Span:
+    single = SINGLE_YEAR_RE.search(line) is not None or "一年" in line
+    scope: Scope = "multi" if MULTI_SCOPE_RE.search(line) and not single else "single"
+    return _Span(offset, scope, _stated_year(line), goal_paragraph=False)
+
+
+def _paragraph_spans(offset: int, line: str, current: _Span) -> list[_Span]:
+    spans: list[_Span] = []
+    position, goal = 0, False
+    for sentence in re.split(r"(?<=[。！？!?])", line):
+        if not sentence.strip():
+            position += len(sentence)
+            continue
+        opening = re.split(f"[{CLAUSE_BREAKS}]", sentence, maxsplit=1)[0]
+        scope, year = current.scope, current.year
+        if MULTI_SCOPE_RE.search(sentence) and not SINGLE_YEAR_RE.search(opening):
+            scope = "multi"
+        elif SINGLE_YEAR_RE.search(opening):
+            scope, year = "single", _stated_year(opening) or year
+        goal = goal or (position == 0 and GOAL_RE.search(opening) is not None)
+        current = _Span(offset + position, scope, year, goal_paragraph=goal)
+        spans.append(current)
+        position += len(sentence)
+    # a goal paragraph ends with its paragraph
+    spans.append(replace(current, start=offset + len(line), goal_paragraph=False))
+    return spans
+
+
+def _stated_year(text: str) -> int | None:
+    years = {int(found[:4]) for found in _YEAR_REF_RE.findall(text)}
+    return years.pop() if len(years) == 1 else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One observation per (org, indicator, year, basis, doc); derived prior-year levels
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _choose(candidates: list[_Candidate]) -> list[Observation]:
+    groups: dict[tuple[str, str, int, str, str], list[_Candidate]] = {}
+    for candidate in candidates:
+        obs = candidate.observation
+        groups.setdefault((obs.org, obs.indicator_id, obs.year, obs.basis, obs.doc_id), []).append(candidate)
+    chosen: list[Observation] = []
+    for group in groups.values():
+        group.sort(key=lambda candidate: candidate.rank)
+        best = group[0].observation
+        others = [c.observation for c in group[1:] if (c.observation.value, c.observation.value_high)
+                  != (best.value, best.value_high)]
+        if others:
+            listed = "; ".join(f"{_number(o.value)} {o.unit} (fact {o.fact_id}: {o.quote[:40]})" for o in others)
+            best = replace(best, flags=(*best.flags, "ambiguous"), note=f"other candidates: {listed}")
+        chosen.append(best)
+    chosen.sort(key=lambda obs: (obs.fact_id if obs.fact_id is not None else -1, obs.indicator_id))
+    return chosen
+
+
+def _derived(observations: list[Observation]) -> list[Observation]:
+    """门店增加14个家…现有门店90家 → last year's level 76, basis derived."""
+    by_key = {(obs.indicator_id, obs.year, obs.basis): obs for obs in observations}
+    derived: list[Observation] = []
+    for obs in observations:
+        if obs.basis != "actual":
+            continue
+        change = by_key.get((obs.indicator_id, obs.year, "change"))
+        if change is None or change.unit != obs.unit:
+            continue
+        word = "increase" if change.value >= 0 else "decrease"
+        qualifier = obs.qualifier if change.qualifier == "exact" else "about"
+        derived.append(Observation(
+            org=obs.org, indicator_id=obs.indicator_id, year=obs.year - 1, basis="derived",
+            value=float(f"{obs.value - change.value:.10g}"), value_high=None, qualifier=qualifier, unit=obs.unit,
+            doc_id=obs.doc_id, fact_id=None, quote=obs.quote if obs.quote == change.quote else
+            f"{change.quote} … {obs.quote}", flags=("derived",),
+            note=f"{_number(obs.value)} {'−' if change.value >= 0 else '+'} {_number(abs(change.value))} "
+                 f"(stated {word}): the {obs.year} level (fact {obs.fact_id}) less the change in {obs.year} "
+                 f"(fact {change.fact_id})",
+        ))
+    return derived
+
+
+def _number(value: float) -> str:
+    return f"{value:.10g}"

@@ -32,9 +32,9 @@ UNITS: tuple[str, ...] = (
     "元", "美元", "欧元", "日元", "港元", "英镑",
     # weight, length, area, volume, energy
     "吨", "斤", "公斤", "千克", "克", "微克", "毫克",
-    "公里", "千米", "米", "厘米", "毫米",
+    "公里", "千米", "米", "厘米", "毫米", "微米", "纳米",
     "平方公里", "平方千米", "平方米", "亩", "公顷",
-    "立方米", "升", "标准箱", "标箱",
+    "立方米", "升", "标准箱", "标箱", "重量箱",
     "千瓦时", "千瓦", "瓦", "兆瓦", "吉瓦",
     # durations (years are never quantities: see _NOT_A_UNIT)
     "个月", "天", "小时", "个小时", "分钟", "个工作日", "工作日", "周", "岁",
@@ -42,7 +42,7 @@ UNITS: tuple[str, ...] = (
     "个", "所", "名", "人次", "户次", "件次", "届", "人", "户", "家", "项", "件", "套", "部", "条", "次", "起", "份",
     "场", "处", "辆", "台", "座", "间", "本", "册", "枚", "张", "块", "期", "批", "支", "只", "头",
     "株", "棵", "种", "类", "篇", "位", "例", "对", "组", "轮", "艘", "架", "列", "班", "栋", "幢",
-    "层", "床", "宗", "笔", "颗", "档", "门", "节", "课时", "学时", "车次", "架次", "艘次", "班次",
+    "层", "床", "宗", "笔", "颗", "档", "门", "节", "款", "课时", "学时", "车次", "架次", "艘次", "班次",
     # medals: 14金14银11铜
     "金", "银", "铜",
 )
@@ -103,8 +103,10 @@ WORD_AFTER_UNIT: dict[str, str] = {
 _NOT_A_UNIT = "年月日号时级后代"
 # Characters right after a whole candidate that make it a name (49公斤级, 千亿级, 3.0版, “4+10”, 3·16).
 _NAME_AFTER = "级版+·"
-# Characters right before a number that make it an ordinal, an approximation without a value, or a name.
-_NAME_BEFORE = "第数几+·"
+# Characters right before a number that make it an ordinal or a name (第三届, “4+10”, “3·16”).
+_NAME_BEFORE = "第+·"
+# Before a Chinese numeral: an approximation without a value (数千万, 几十个).
+_VAGUE_BEFORE = "数几"
 
 # Qualifier words before the number, longest first.
 PREFIX_QUALIFIERS: dict[str, Qualifier] = {
@@ -262,7 +264,10 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         # is a quantity only after a qualifier (近千万家庭, 上亿市场主体).
         if head in "百千万亿" and prefix is None:
             return None
-        if unit in _CHINESE_ORDINAL_UNITS:
+        if unit in _CHINESE_ORDINAL_UNITS or before in _VAGUE_BEFORE:
+            return None
+        # 十五届四次、五次全会: sessions are ordinals, and so is each item listed after the first.
+        if unit == "次" and (before == "届" or text[start - 2 : start] == "次、"):
             return None
         if len(run) == 1 and head in _CN_DIGITS:
             if unit in _PHASE_UNITS and before != "分":
@@ -342,7 +347,8 @@ def _resolve(text: str, cands: list[_Candidate]) -> list[_Candidate]:
 
 def _written_minus(text: str, start: int) -> bool:
     """A minus sign written before the number (-0.8%), not a hyphen between two numbers or in a name."""
-    return start > 0 and text[start - 1] in _MINUS and (start < 2 or not text[start - 2].isalnum())
+    return start > 0 and text[start - 1] in _MINUS and (start < 2 or not text[start - 2].isascii()
+                                                         or not text[start - 2].isalnum())
 
 
 def _sentence_bounds(text: str) -> list[int]:

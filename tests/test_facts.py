@@ -1,0 +1,191 @@
+"""jobs.facts.extract on real phrasings from the corpus: what is a quantity, what is not, and the span contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jobs.facts import extract
+from jobs.read import normalise
+
+INBOX = Path(__file__).resolve().parent.parent / "warehouse" / "inbox"
+
+# (phrase, [(raw, value, unit, qualifier, value_high), ...]) — every quantity of the phrase, in order.
+POSITIVES: list[tuple[str, list[tuple[str, float, str, str, float | None]]]] = [
+    ("累计完成回收52所，投入资金6672万元。", [("52所", 52, "所", "exact", None),
+                                         ("6672万元", 66720000, "元", "exact", None)]),
+    ("粮食产量1.39万亿斤，再创历史新高。", [("1.39万亿斤", 1.39e12, "斤", "exact", None)]),
+    ("新增装机3.7亿千瓦。", [("3.7亿千瓦", 3.7e8, "千瓦", "exact", None)]),
+    ("缓建煤电产能5000万千瓦以上", [("5000万千瓦", 5e7, "千瓦", "at_least", None)]),
+    ("1400余处安装防护栏17万余米，", [("1400余处", 1400, "处", "at_least", None),
+                                 ("17万余米", 170000, "米", "at_least", None)]),
+    ("认真组织局机关及下属60个基层党组织，1700余名党员干部", [("60个", 60, "个", "exact", None),
+                                              ("1700余名", 1700, "名", "at_least", None)]),
+    ("国内生产总值增长6.5%－7%，居民消费价格涨幅3%左右", [("6.5%－7%", 6.5, "%", "range", 7),
+                                             ("3%", 3, "%", "about", None)]),
+    ("地区生产总值增长5%-5.5%，", [("5%-5.5%", 5, "%", "range", 5.5)]),
+    ("因地制宜聚力打造1-2个主导产业", [("1-2个", 1, "个", "range", 2)]),
+    ("小型微利企业年应纳税所得额100万元至300万元部分", [("100万元至300万元", 1e6, "元", "range", 3e6)]),
+    ("二氧化硫、化学需氧量排放量分别下降23%、15%、18%", [("23%", 23, "%", "exact", None),
+                                                ("15%", 15, "%", "exact", None),
+                                                ("18%", 18, "%", "exact", None)]),
+    ("比重分别高4.2和0.7个百分点", [("4.2", 4.2, "百分点", "exact", None),
+                               ("0.7个百分点", 0.7, "百分点", "exact", None)]),
+    ("水土流失面积和荒漠化土地面积分别净减少10.6万、3.8万平方公里", [
+        ("10.6万", 1.06e5, "平方公里", "exact", None), ("3.8万平方公里", 3.8e4, "平方公里", "exact", None)]),
+    ("共获得14金14银11铜的佳绩", [("14金", 14, "金", "exact", None), ("14银", 14, "银", "exact", None),
+                               ("11铜", 11, "铜", "exact", None)]),
+    ("农村危房改造1万6千多户", [("1万6千多户", 16000, "户", "at_least", None)]),
+    ("出境旅游人次由8300万增加到1亿3千多万。", [("8300万", 8.3e7, "", "exact", None),
+                                         ("1亿3千多万", 1.3e8, "", "at_least", None)]),
+    ("加强城镇老旧小区改造和保障性住房供给，惠及上千万家庭。", [("千万", 1e7, "", "at_least", None)]),
+    ("惠及近千万家庭。", [("千万", 1e7, "", "at_most", None)]),
+    ("两千多万人受益", [("两千多万人", 2e7, "人", "at_least", None)]),
+    ("6600多万纳税人受益", [("6600多万", 6.6e7, "", "at_least", None)]),
+    ("返校复学为12万师生织牢了“安全网”", [("12万", 120000, "", "exact", None)]),
+    ("排查教材教辅读物近200万册", [("200万册", 2e6, "册", "at_most", None)]),
+    ("区政府统筹区财政及各方面资金约6000万元", [("6000万元", 6e7, "元", "about", None)]),
+    ("国内生产总值超过126万亿元", [("126万亿元", 1.26e14, "元", "at_least", None)]),
+    ("城镇调查失业率5.5%以内", [("5.5%", 5.5, "%", "at_most", None)]),
+    ("城镇新增就业1200万人以上", [("1200万人", 1.2e7, "人", "at_least", None)]),
+    ("国内生产总值从不到70万亿元增加到超过100万亿元", [("70万亿元", 7e13, "元", "at_most", None),
+                                              ("100万亿元", 1e14, "元", "at_least", None)]),
+    ("按不低于5%的幅度增加", [("5%", 5, "%", "at_least", None)]),
+    ("移动网络流量资费年内至少降低30%", [("30%", 30, "%", "at_least", None)]),
+    ("比重提高1.7个百分点", [("1.7个百分点", 1.7, "百分点", "exact", None)]),
+    ("货币政策精准有力，两次降低存款准备金率", [("两次", 2, "次", "exact", None)]),
+    ("今年由四档税率简并至三档", [("四档", 4, "档", "exact", None), ("三档", 3, "档", "exact", None)]),
+    ("零就业家庭至少有一人稳定就业", [("一人", 1, "人", "at_least", None)]),
+    ("企业开办时间从一个月以上压缩到目前的平均4个工作日以内", [("一个月", 1, "月", "at_least", None),
+                                              ("4个工作日", 4, "工作日", "at_most", None)]),
+    ("实行24小时服务", [("24小时", 24, "小时", "exact", None)]),
+    ("人均预期寿命再提高1岁", [("1岁", 1, "岁", "exact", None)]),
+    ("发放资助金819.85725万元", [("819.85725万元", 8198572.5, "元", "exact", None)]),
+    ("实际使用外资1300多亿美元", [("1300多亿美元", 1.3e11, "美元", "at_least", None)]),
+    ("出境旅游超过1.2亿人次", [("1.2亿人次", 1.2e8, "人次", "at_least", None)]),
+    ("九百六十万平方公里", [("九百六十万平方公里", 9.6e6, "平方公里", "exact", None)]),
+    ("工业企业利润由上年下降2.3%转为增长8.5%", [("2.3%", 2.3, "%", "exact", None),
+                                          ("8.5%", 8.5, "%", "exact", None)]),
+    ("居民消费价格下降-0.8%", [("-0.8%", -0.8, "%", "exact", None)]),
+    ("地方政府专项债券3.9万亿元", [("3.9万亿元", 3.9e12, "元", "exact", None)]),
+    ("在训人数共计900多人", [("900多人", 900, "人", "at_least", None)]),
+    ("现单项体育协会共有16个，一、二、三级和国家级社会体育指导员共计新增302人。",
+     [("16个", 16, "个", "exact", None), ("302人", 302, "人", "exact", None)]),
+]
+
+# Phrases that hold numbers but no quantity.
+NEGATIVES = [
+    "新教发〔2023〕1号",
+    "2023年1月28日",
+    "2022年3月26日—5月1日疫情期间",
+    "2022年，在区委、区政府的坚强领导下",
+    "比5年前有了很大提高",
+    "参加全市第三届党务技能大赛，荣获团体三等奖、个人二等奖",
+    "我区青少年竞技体育在全省排名第十二名",
+    "部署“十大提升工程”的要求",
+    "学前教育“三个百分率”均稳步提升",
+    "深入推进作风建设“4+10”专项整治行动",
+    "面对“3·16”新建疫情",
+    "全面学习宣传贯彻党的二十大精神",
+    "扩大有效益的投资，加强“两重”建设",
+    "培育千亿级产业",
+    "实施新一轮千亿斤粮食产能提升行动",
+    "女子举重1人打破省运会女子49公斤级抓举记录"[6:],
+    "颁发“光荣在党50年”纪念章",
+    "国产大飞机C919投入商业运营",
+    "数字经济加快发展，5G用户普及率",
+    "细颗粒物（PM2.5）平均浓度",
+    "广义货币M2增长",
+    "1.赓续初心铸忠诚。",
+    "一、突出党建为基",
+    "（三）大力推进现代化产业体系建设",
+    "坚持“一手抓防疫，一手抓发展”",
+    "推出一批标志性、支柱性改革举措",
+    "统筹国内国际两个市场两种资源",
+    "今年是中华人民共和国成立75周年",
+    "按照十三届全国人大五次会议批准的政府工作报告安排",
+    "按照省委十五届四次、五次、六次、七次全会和省委经济工作会议部署",
+    "由主要依靠第二产业带动转向依靠三次产业共同带动",
+    "推进中国－东盟自贸区3.0版谈判",
+    "全省百县足球比赛女子组比赛",
+    "去年全球通胀达到40多年来新高",
+    "全面实施《中国制造2025》",
+    "实施“十四五”规划",
+    "可再生能源发电装机规模历史性超过火电，全年新增装机超过全球一半",
+    "南水北调中线一期工程正式通水",
+    "提升幅度居全国第2",
+]
+
+
+@pytest.mark.parametrize(("phrase", "expected"), POSITIVES, ids=[p for p, _ in POSITIVES])
+def test_quantities_in_phrase(phrase: str, expected: list[tuple[str, float, str, str, float | None]]) -> None:
+    facts = extract(normalise(phrase))
+    got = [(f.raw, f.value, f.unit, f.qualifier, f.value_high) for f in facts]
+    assert [g[0] for g in got] == [e[0] for e in expected], got
+    for (raw, value, unit, qualifier, high), fact in zip(expected, facts, strict=True):
+        assert fact.value == pytest.approx(value, rel=1e-9), raw
+        assert (fact.unit, fact.qualifier) == (unit, qualifier), raw
+        assert fact.value_high == (None if high is None else pytest.approx(high, rel=1e-9)), raw
+
+
+@pytest.mark.parametrize("phrase", NEGATIVES)
+def test_no_quantity_in_phrase(phrase: str) -> None:
+    assert [f.raw for f in extract(normalise(phrase))] == []
+
+
+@pytest.mark.parametrize(("phrase", "flag", "value", "unit"), [
+    ("投资2亿万元，为6所学校装备了各类现代化的功能室", "ambiguous_unit", 2e8, "元"),
+    ("门店增加14个家，比去年增幅18.4%", "odd_counter", 14, "家"),
+])
+def test_odd_input_is_kept_and_flagged(phrase: str, flag: str, value: float, unit: str) -> None:
+    fact = extract(normalise(phrase))[0]
+    assert (fact.value, fact.unit, flag in fact.flags) == (value, unit, True)
+
+
+def test_sentence_and_section() -> None:
+    text = normalise(
+        "一、突出党建为基，在“深学深信”中筑牢堡垒\n"
+        "1.赓续初心铸忠诚。认真组织下属60个基层党组织；参加活动\n"
+        "2.学思践悟作示范。走访慰问党员64人！\n"
+        "二、突出建设为重\n投入资金6672万元？"
+    )
+    first, second, third = extract(text)
+    assert first.sentence == "认真组织下属60个基层党组织；"
+    assert first.section == "一、突出党建为基，在“深学深信”中筑牢堡垒 › 1.赓续初心铸忠诚"
+    assert second.section.endswith("› 2.学思践悟作示范") and second.sentence == "走访慰问党员64人！"
+    assert third.section == "二、突出建设为重" and third.sentence == "投入资金6672万元？"
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, tuple[str, list]]:  # type: ignore[type-arg]
+    out = {}
+    for path in sorted(INBOX.glob("*.txt")):
+        text = normalise(path.read_text(encoding="utf-8"))
+        out[path.stem] = (text, extract(text))
+    return out
+
+
+def test_spans_hold_on_every_document(corpus: dict[str, tuple[str, list]]) -> None:  # type: ignore[type-arg]
+    for name, (text, facts) in corpus.items():
+        assert facts, name
+        previous_end = 0
+        for fact in facts:
+            where = f"{name}@{fact.char_start} {fact.raw!r}"
+            assert fact.raw == text[fact.char_start : fact.char_end], where
+            assert previous_end <= fact.char_start < fact.char_end, where
+            previous_end = fact.char_end
+            assert text[fact.sentence_start : fact.sentence_start + len(fact.sentence)] == fact.sentence, where
+            assert fact.sentence_start <= fact.char_start and fact.raw in fact.sentence, where
+            assert fact.qualifier in ("exact", "about", "at_least", "at_most", "range"), where
+            assert (fact.value_high is not None) == (fact.qualifier == "range"), where
+
+
+def test_no_fact_is_a_year_or_an_ordinal(corpus: dict[str, tuple[str, list]]) -> None:  # type: ignore[type-arg]
+    for name, (text, facts) in corpus.items():
+        for fact in facts:
+            after = text[fact.char_end : fact.char_end + 1]
+            before = text[fact.char_start - 1 : fact.char_start]
+            # 293项年度改革任务 is fine: only a bare number may not be followed by a date word.
+            bare_number = fact.raw[-1].isdigit()
+            assert not (bare_number and after in "年月日号") and before != "第", f"{name}: {fact.raw!r}"

@@ -353,8 +353,9 @@ _HTML_DROP = (
     "[class*=footer], [id*=footer], [class*=breadcrumb], [class*=share], [class*=toolbar]"
 )
 _HTML_BLOCKS = (
-    "p, div, br, li, dt, dd, h1, h2, h3, h4, h5, h6, tr, table, section, article, blockquote, pre, title, hr"
+    "p, div, br, li, dt, dd, h1, h2, h3, h4, h5, h6, tr, table, section, article, blockquote, pre, hr"
 )
+_PAGE_TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜]|\s-\s|——).*$")
 _BLANK_LINES = re.compile(r"[ \t\u3000\u00a0]*\n(?:[ \t\u3000\u00a0]*\n)+")
 
 
@@ -366,8 +367,9 @@ def _html_text(data: bytes, path: Path) -> str:
         node.decompose()
     for node in tree.css(_HTML_BLOCKS):
         node.insert_after("\n")
-    title = tree.css_first("title")
-    heading = title.text(strip=True) if title is not None else ""
+    # the page <title> ("…工作总结_某某市人民政府") stands in for a heading only when the page has none
+    title = tree.css_first("title") if tree.css_first("h1") is None else None
+    heading = _PAGE_TITLE_SUFFIX.sub("", title.text(strip=True)) if title is not None else ""
     body = tree.body.text(deep=True, separator="") if tree.body is not None else ""
     text = _BLANK_LINES.sub("\n\n", f"{heading}\n{body}").strip()
     if not text:

@@ -1,0 +1,854 @@
+"""Warehouse → static comparison reports (HTML pages or one Markdown file) through one Jinja environment."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import jinja2
+from markupsafe import Markup, escape
+
+from jobs.errors import StorageError, UsageError
+from jobs.settings import ROOT
+
+TEMPLATES = ROOT / "reports" / "templates"
+SQL_DIR = ROOT / "reports" / "sql"
+# The only folders and files the HTML report writes; stale pages are removed only inside these.
+PAGE_DIRS = ("org", "indicator", "doc")
+
+Format = Literal["html", "md"]
+Check = Literal["agrees", "differs", "cannot", "none"]
+Row = dict[str, object]
+
+# Units already carrying a magnitude: converted to the base unit so 万/亿 are chosen once, consistently.
+MAGNITUDES: tuple[tuple[str, float], ...] = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4))
+PERCENT_UNITS = frozenset({"%", "‰"})
+QUALIFIER_WORDS = {"about": "左右", "at_least": "以上", "at_most": "以内"}
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where one number came from: the sentence, the span to highlight, the document."""
+
+    doc_id: str
+    fact_id: int | None
+    sentence: str
+    start: int | None  # span of the number inside `sentence`; None when it cannot be located
+    end: int | None
+    basis: str
+    note: str
+    doc_title: str
+    doc_href: str  # relative to the reports folder, with the fact's anchor when there is one
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A value as an observation states it, with its source."""
+
+    value: float
+    value_high: float | None
+    qualifier: str
+    unit: str
+    source: Source | None
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One indicator of one organisation in one year: this year, last year, the changes and last year's goal."""
+
+    org: str
+    indicator_id: str
+    name: str
+    unit: str
+    year: int
+    indicator_href: str
+    value: Quantity | None
+    prev_year: int | None
+    prev: Quantity | None
+    change: float | None
+    change_pct: float | None
+    stated_change: Quantity | None  # absolute change the document states (门店增加14个)
+    stated_pct: Quantity | None  # the change in per cent the document states (比去年增幅18.4%)
+    check: Check
+    target: Quantity | None
+    met: bool | None
+    flags: tuple[str, ...]  # approximate, derived, ambiguous, restated
+
+    @property
+    def sources(self) -> tuple[tuple[str, Source], ...]:
+        labelled = (("今年", self.value), ("去年", self.prev), ("所述变化", self.stated_change),
+                    ("所述增幅", self.stated_pct), ("目标", self.target))
+        return tuple((label, q.source) for label, q in labelled if q is not None and q.source is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    doc_id: str
+    org: str
+    title: str
+    kind: str
+    period_year: int
+    published_on: str
+    doc_number: str
+    source_file: str
+    sha256: str
+    chars: int
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    catalog: str
+    indicator_id: str
+    name: str
+    unit: str
+    aliases: tuple[str, ...]
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    run_id: str
+    started_at: str
+    finished_at: str
+    status: str
+    documents_loaded: int
+    documents_rejected: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceMarks:
+    """One sentence of a document with every quantity in it marked, for the document page."""
+
+    section: str
+    sentence: str
+    marks: tuple[tuple[int, int, int], ...]  # (start, end, fact_id) inside sentence, sorted, non-overlapping
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """An inline SVG line chart: coordinates computed here, drawn by the template."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    x_ticks: tuple[tuple[float, str], ...]
+    y_ticks: tuple[tuple[float, str], ...]
+    actual_paths: tuple[str, ...]
+    actual_points: tuple[tuple[float, float, str, bool], ...]  # x, y, label, derived
+    goal_paths: tuple[str, ...]
+    goal_points: tuple[tuple[float, float, float, str], ...]  # x, y, y_high, label
+    x_label: str
+    y_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One organisation's history of one indicator."""
+
+    org: str
+    rows: tuple[Comparison, ...]
+    chart: Chart
+
+
+@dataclass(frozen=True, slots=True)
+class OrgYear:
+    org: str
+    year: int
+    href: str
+    rows: tuple[Comparison, ...]
+    documents: tuple[Document, ...]
+    missing: tuple[Indicator, ...]  # reported last year, not this year
+
+
+# --------------------------------------------------------------------------- formatting (Jinja filters)
+
+
+def _number(value: float) -> str:
+    """Ten significant digits at most, no float noise, no exponent for ordinary values."""
+    text = format(value, ".10g")
+    if "e" in text:
+        text = format(value, ".10f").rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _base(value: float, unit: str) -> tuple[float, str]:
+    for prefix, factor in MAGNITUDES:
+        if unit.startswith(prefix) and len(unit) > len(prefix):
+            return value * factor, unit[len(prefix):]
+    return value, unit
+
+
+def cn_number(value: float) -> str:
+    """A plain number as Chinese readers write large ones: 66720000 → 6672万, 1.2e8 → 1.2亿."""
+    size = abs(value)
+    for suffix, factor in (("万亿", 1e12), ("亿", 1e8), ("万", 1e4)):
+        if size >= factor:
+            return _number(round(value / factor, 8)) + suffix
+    return _number(round(value, 8))
+
+
+def amount(value: float | None, unit: str = "", qualifier: str = "exact", high: float | None = None) -> str:
+    """A value in its unit: 6672万元, 5%左右, 6.5%–7%, 1700人以上; — when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit in PERCENT_UNITS or unit == "百分点":
+        shown = _number(round(value, 6))
+        text = f"{shown}{unit}" if unit in PERCENT_UNITS else f"{shown}个百分点"
+        if high is not None:
+            text = f"{shown}–{_number(round(high, 6))}{unit if unit in PERCENT_UNITS else '个百分点'}"
+        return text + QUALIFIER_WORDS.get(qualifier, "")
+    base, base_unit = _base(value, unit)
+    text = cn_number(base) + base_unit
+    if high is not None:
+        high_base, _ = _base(high, unit)
+        text = f"{cn_number(base)}–{cn_number(high_base)}{base_unit}"
+    return text + QUALIFIER_WORDS.get(qualifier, "")
+
+
+def signed_amount(value: float | None, unit: str = "") -> str:
+    """A change in the indicator's unit with its sign: +14个, −0.2个百分点 (a change of a rate is in points)."""
+    if value is None:
+        return "—"
+    unit = "百分点" if unit in PERCENT_UNITS else unit
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return sign + amount(abs(value), unit)
+
+
+def signed_pct(value: float | None) -> str:
+    """A change in per cent, one decimal: +18.4%."""
+    if value is None:
+        return "—"
+    rounded = round(value, 1)
+    sign = "+" if rounded > 0 else "−" if rounded < 0 else "±"
+    return f"{sign}{abs(rounded):.1f}%"
+
+
+def direction(value: float | None) -> str:
+    if value is None:
+        return ""
+    return "▲ 上升" if value > 0 else "▼ 下降" if value < 0 else "＝ 持平"
+
+
+def direction_class(value: float | None) -> str:
+    if value is None:
+        return ""
+    return "up" if value > 0 else "down" if value < 0 else "flat"
+
+
+def sort_key(value: float | None) -> str:
+    """The data-sort attribute of a numeric cell: empty sorts last."""
+    return "" if value is None else _number(round(value, 8))
+
+
+def highlight(source: Source) -> Markup:
+    """The sentence with the number marked; everything escaped."""
+    if source.start is None or source.end is None:
+        return Markup(escape(source.sentence))
+    s = source.sentence
+    return Markup("{}<mark>{}</mark>{}").format(s[: source.start], s[source.start : source.end], s[source.end :])
+
+
+def highlight_md(source: Source) -> str:
+    if source.start is None or source.end is None:
+        return md_cell(source.sentence)
+    s = source.sentence
+    return md_cell(f"{s[: source.start]}**{s[source.start : source.end]}**{s[source.end :]}")
+
+
+def mark_sentence(item: SentenceMarks) -> Markup:
+    """A document sentence with every quantity marked and anchored (#f-<fact_id>)."""
+    out: list[Markup] = []
+    pos = 0
+    for start, end, fact_id in item.marks:
+        out.append(escape(item.sentence[pos:start]))
+        out.append(Markup('<mark id="f-{}">{}</mark>').format(fact_id, item.sentence[start:end]))
+        pos = end
+    out.append(escape(item.sentence[pos:]))
+    return Markup("").join(out)
+
+
+def md_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    return re.sub(r"\s+", " ", str(text)).replace("|", "\\|").strip()
+
+
+CHECK_WORDS: dict[str, str] = {"agrees": "一致", "differs": "不一致", "cannot": "无法核对", "none": ""}
+FLAG_WORDS: dict[str, str] = {
+    "approximate": "约数", "derived": "推算", "ambiguous": "有歧义", "restated": "数据修订",
+}
+
+
+def check_word(check: str) -> str:
+    return CHECK_WORDS.get(check, check)
+
+
+def flag_word(flag: str) -> str:
+    return FLAG_WORDS.get(flag, flag)
+
+
+def met_word(met: bool | None) -> str:
+    return "—" if met is None else "完成" if met else "未完成"
+
+
+# --------------------------------------------------------------------------- environment and writing
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The one Jinja environment: autoescaped, strict about undefined names, filters registered by name."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        amount=amount, signed_amount=signed_amount, signed_pct=signed_pct, direction=direction,
+        direction_class=direction_class, sort_key=sort_key, highlight=highlight, highlight_md=highlight_md,
+        mark_sentence=mark_sentence, md=md_cell, check_word=check_word, flag_word=flag_word,
+        met_word=met_word, cn_number=cn_number, org_year_href=org_year_href,
+    )
+    return env
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write through a temp file in the same folder and os.replace it: readers never see half a page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def safe_name(key: str, *, stem: str = "") -> str:
+    """A file name safe for any organisation or indicator: ASCII slug + short hash of the full key."""
+    slug = re.sub(r"[^a-z0-9]+", "-", (stem or key).lower()).strip("-")[:40]
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{digest}" if slug else digest
+
+
+def org_year_href(org: str, year: int) -> str:
+    return f"org/{safe_name(org)}-{year}.html"
+
+
+def indicator_href(catalog: str, indicator_id: str) -> str:
+    return f"indicator/{safe_name(f'{catalog}/{indicator_id}', stem=indicator_id)}.html"
+
+
+def doc_href(doc_id: str) -> str:
+    return f"doc/{safe_name(doc_id, stem=doc_id[:16])}.html"
+
+
+# --------------------------------------------------------------------------- reading the warehouse
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _rows(con: duckdb.DuckDBPyConnection, name: str, params: Sequence[object] = ()) -> list[Row]:
+    cursor = con.execute(_sql(name), list(params))
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def _str(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _float(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
+
+
+def _tags(value: object) -> tuple[str, ...]:
+    """Flags or aliases stored as a list, or as text separated by commas."""
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value if str(v))
+    return tuple(t.strip() for t in re.split(r"[,，;；]", str(value).strip("[]")) if t.strip(" '\""))
+
+
+def _bool(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "t", "1", "yes", "met", "完成"):
+        return True
+    if text in ("false", "f", "0", "no", "not met", "未完成"):
+        return False
+    return None
+
+
+def _check(value: object, stated: float | None) -> Check:
+    text = _str(value).strip().lower()
+    if "disagree" in text or "differ" in text or "不" in text or text == "false":
+        return "differs"
+    if "agree" in text or "一致" in text or text in ("ok", "true"):
+        return "agrees"
+    return "none" if stated is None else "cannot"
+
+
+def _ordinal(iso: str) -> int:
+    try:
+        return date.fromisoformat(iso[:10]).toordinal()
+    except ValueError:
+        return 0
+
+
+def _locate(sentence: str, raw: str, start: int | None) -> tuple[int | None, int | None]:
+    """The span of `raw` in the sentence: from the offsets when they fit, else by searching."""
+    if raw and start is not None and sentence[start : start + len(raw)] == raw:
+        return start, start + len(raw)
+    found = sentence.find(raw) if raw else -1
+    return (found, found + len(raw)) if found >= 0 else (None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Warehouse:
+    """Everything the pages need, read once in a deterministic order."""
+
+    run: Run | None
+    documents: dict[str, Document]
+    indicators: dict[tuple[str, str], Indicator]
+    facts: dict[tuple[str, int], Row]
+    observations: tuple[Row, ...]
+    yoy: dict[tuple[str, str, int], Row]
+    goals: dict[tuple[str, str, int], Row]
+
+
+def read_warehouse(path: Path) -> Warehouse:
+    if not path.is_file():
+        raise StorageError(f"{path}: the warehouse does not exist. Run `tongbi run` first, or pass --warehouse FILE.")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        raise StorageError(
+            f"{path}: the warehouse could not be opened read-only ({error}). "
+            "If a run is in progress, wait for it to finish and run `tongbi report` again."
+        ) from error
+    try:
+        return _load(con)
+    except duckdb.Error as error:
+        raise StorageError(
+            f"{path}: the warehouse lacks a view the report needs ({str(error).splitlines()[0]}). "
+            "Run `tongbi run` with this version of tongbi to create the views."
+        ) from error
+    finally:
+        con.close()
+
+
+def _load(con: duckdb.DuckDBPyConnection) -> Warehouse:
+    runs = _rows(con, "latest_run")
+    run = None
+    if runs:
+        r = runs[0]
+        run = Run(_str(r["run_id"]), _str(r["started_at"]), _str(r["finished_at"]), _str(r["status"]),
+                  _int(r["documents_loaded"]) or 0, _int(r["documents_rejected"]) or 0)
+    documents = {
+        _str(r["doc_id"]): Document(
+            _str(r["doc_id"]), _str(r["org"]), _str(r["title"]), _str(r["kind"]), _int(r["period_year"]) or 0,
+            _str(r["published_on"]), _str(r["doc_number"]), _str(r["source_file"]), _str(r["sha256"]),
+            _int(r["chars"]) or 0, doc_href(_str(r["doc_id"])),
+        )
+        for r in _rows(con, "documents")
+    }
+    indicators: dict[tuple[str, str], Indicator] = {}
+    for r in _rows(con, "indicators"):
+        key = (_str(r["catalog"]), _str(r["indicator_id"]))
+        indicators.setdefault(key, Indicator(key[0], key[1], _str(r["name"]), _str(r["unit"]),
+                                             _tags(r["aliases"]), indicator_href(*key)))
+    facts = {(_str(r["doc_id"]), _int(r["fact_id"]) or 0): r for r in _rows(con, "facts")}
+    observations = tuple(_rows(con, "observations"))
+    yoy = {(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0): r for r in _rows(con, "yoy")}
+    goals = {(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0): r for r in _rows(con, "goals")}
+    return Warehouse(run, documents, indicators, facts, observations, yoy, goals)
+
+
+# --------------------------------------------------------------------------- assembling comparisons
+
+
+class Assembler:
+    """Turns the views into Comparison records, choosing for each number the observation it came from."""
+
+    def __init__(self, wh: Warehouse) -> None:
+        self.wh = wh
+        self.obs: dict[tuple[str, str, int, str], list[Row]] = defaultdict(list)
+        for r in wh.observations:
+            self.obs[(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0, _str(r["basis"]))].append(r)
+        by_id: dict[str, list[Indicator]] = defaultdict(list)
+        for ind in wh.indicators.values():
+            by_id[ind.indicator_id].append(ind)
+        self.by_id = by_id
+
+    def indicator(self, indicator_id: str, catalog: str = "") -> Indicator:
+        if (catalog, indicator_id) in self.wh.indicators:
+            return self.wh.indicators[(catalog, indicator_id)]
+        known = self.by_id.get(indicator_id)
+        if known:
+            return known[0]
+        # An observation of an indicator no catalog lists any more: still shown, under its id.
+        return Indicator(catalog, indicator_id, indicator_id, "", (), indicator_href(catalog, indicator_id))
+
+    def comparison_keys(self) -> list[tuple[str, str, int]]:
+        found = {(o, i, y) for (o, i, y, _b) in self.obs} | set(self.wh.yoy) | set(self.wh.goals)
+        return sorted(found)
+
+    def source(self, r: Row) -> Source:
+        doc_id = _str(r["doc_id"])
+        fact_id = _int(r.get("fact_id"))
+        doc = self.wh.documents.get(doc_id)
+        fact = self.wh.facts.get((doc_id, fact_id)) if fact_id is not None else None
+        sentence = _str(r.get("quote"))
+        start = end = None
+        if fact is not None:
+            sentence = _str(fact["sentence"]) or sentence
+            offset = _int(fact.get("sentence_start"))
+            relative = None if offset is None else (_int(fact["char_start"]) or 0) - offset
+            start, end = _locate(sentence, _str(fact["raw"]), relative)
+        href = doc.href if doc else doc_href(doc_id)
+        if fact is not None:
+            href += f"#f-{fact_id}"
+        return Source(doc_id, fact_id, sentence, start, end, _str(r["basis"]), _str(r.get("note")),
+                      doc.title if doc else doc_id, href)
+
+    def pick(self, key: tuple[str, str, int], bases: Sequence[str], near: float | None) -> Row | None:
+        """The observation that gave a number: closest value, then actual before derived, then newest document."""
+        candidates = [r for b in bases for r in self.obs.get((*key, b), [])]
+        if not candidates:
+            return None
+
+        def rank(r: Row) -> tuple[float, int, int, str, int]:
+            value = _float(r["value"]) or 0.0
+            distance = abs(value - near) if near is not None else 0.0
+            doc = self.wh.documents.get(_str(r["doc_id"]))
+            # the newest document speaks for a figure two documents give
+            newest = -_ordinal(doc.published_on) if doc else 0
+            return (round(distance, 9), bases.index(_str(r["basis"])), newest, _str(r["doc_id"]),
+                    _int(r.get("fact_id")) or -1)
+
+        return min(candidates, key=rank)
+
+    def quantity(self, r: Row | None, value: float | None = None, unit: str = "") -> Quantity | None:
+        if r is None:
+            return None if value is None else Quantity(value, None, "exact", unit, None)
+        shown = value if value is not None else _float(r["value"]) or 0.0
+        return Quantity(shown, _float(r.get("value_high")), _str(r.get("qualifier")) or "exact",
+                        _str(r.get("unit")) or unit, self.source(r))
+
+    def comparison(self, key: tuple[str, str, int]) -> Comparison:
+        org, indicator_id, year = key
+        y = self.wh.yoy.get(key, {})
+        g = self.wh.goals.get(key, {})
+        any_obs = next((r for b in ("actual", "target", "derived", "change", "change_pct")
+                        for r in self.obs.get((*key, b), [])), None)
+        ind = self.indicator(indicator_id, _str(any_obs.get("catalog")) if any_obs else "")
+        unit = ind.unit or (_str(any_obs["unit"]) if any_obs else "")
+
+        value_v = _float(y.get("value"))
+        # a year known only as derived from the next year's document still shows its (flagged) value
+        value_row = self.pick(key, ("actual", "derived"), value_v)
+        value = self.quantity(value_row, value_v, unit)
+        prev_year = _int(y.get("prev_year"))
+        prev_v = _float(y.get("prev_value"))
+        prev_row = self.pick((org, indicator_id, prev_year), ("actual", "derived"), prev_v) if prev_year else None
+        prev = self.quantity(prev_row, prev_v, unit) if prev_v is not None else None
+        stated_v = _float(y.get("stated_change_pct"))
+        stated_pct = self.quantity(self.pick(key, ("change_pct",), stated_v), stated_v, "%")
+        if stated_pct is not None:
+            stated_pct = Quantity(stated_pct.value, stated_pct.value_high, stated_pct.qualifier, "%",
+                                  stated_pct.source)
+        stated_change = self.quantity(self.pick(key, ("change",), None), None, unit)
+        target_v = _float(g.get("target"))
+        target_row = self.pick(key, ("target",), target_v)
+        target = self.quantity(target_row, target_v, unit) if (target_v is not None or target_row) else None
+        if target is not None and target_v is not None and _float(g.get("target_high")) is not None:
+            target = Quantity(target.value, _float(g.get("target_high")), target.qualifier, target.unit,
+                              target.source)
+        return Comparison(
+            org=org, indicator_id=indicator_id, name=ind.name, unit=unit, year=year, indicator_href=ind.href,
+            value=value, prev_year=prev_year if prev is not None else None, prev=prev,
+            change=_float(y.get("change")),
+            # the per-cent change of a rate (7.4 % → 6.9 % is −6.8 %) misleads: a rate changes in points
+            change_pct=None if unit in PERCENT_UNITS else _float(y.get("change_pct")),
+            stated_change=stated_change, stated_pct=stated_pct, check=_check(y.get("check"), stated_v),
+            target=target, met=_bool(g.get("met")) if target is not None else None,
+            flags=self.flags(key, value_row, prev_row),
+        )
+
+    def flags(self, key: tuple[str, str, int], value_row: Row | None, prev_row: Row | None) -> tuple[str, ...]:
+        found: set[str] = set()
+        rows = [r for b in ("actual", "target", "derived", "change", "change_pct") for r in self.obs.get((*key, b), [])]
+        for r in rows:
+            found.update(f for f in _tags(r.get("flags")) if f in ("ambiguous", "restated", "approximate"))
+        if value_row is not None and _str(value_row.get("qualifier")) not in ("", "exact"):
+            found.add("approximate")
+        if value_row is not None and _str(value_row["basis"]) == "derived":
+            found.add("derived")
+        if prev_row is not None and _str(prev_row["basis"]) == "derived":
+            found.add("derived")
+        actual_values = {(_str(r["doc_id"]), round(_float(r["value"]) or 0.0, 9))
+                         for r in self.obs.get((*key, "actual"), [])}
+        if len({d for d, _ in actual_values}) > 1 and len({v for _, v in actual_values}) > 1:
+            found.add("restated")
+        return tuple(f for f in FLAG_WORDS if f in found)
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _nice_step(span: float, target_ticks: int = 5) -> float:
+    raw = span / max(target_ticks, 1)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    for m in (1, 2, 2.5, 5, 10):
+        if m * power >= raw:
+            return m * power
+    return 10 * power
+
+
+def _path(points: Iterable[tuple[int, float, float]]) -> tuple[str, ...]:
+    """SVG path strings, broken where a year is missing."""
+    paths: list[str] = []
+    current: list[str] = []
+    last_year: int | None = None
+    for year, x, y in points:
+        if last_year is not None and year != last_year + 1 and current:
+            paths.append(" ".join(current))
+            current = []
+        current.append(f"{'M' if not current else 'L'}{x:.1f},{y:.1f}")
+        last_year = year
+    if current:
+        paths.append(" ".join(current))
+    return tuple(p for p in paths if "L" in p)
+
+
+def chart(rows: Sequence[Comparison], name: str, unit: str) -> Chart:
+    """The history of one indicator: results as a solid line, goals as a dashed one, axes labelled."""
+    width, height, left, right, top, bottom = 640, 280, 64, 16, 16, 48
+    actual = [(r.year, r.value.value) for r in rows if r.value is not None]
+    derived = [(r.prev_year, r.prev.value) for r in rows if r.prev is not None and r.prev_year is not None
+               and "derived" in r.flags]
+    seen = {y for y, _ in actual}
+    derived = [(y, v) for y, v in derived if y not in seen]
+    goals = [(r.year, r.target.value, r.target.value_high) for r in rows if r.target is not None]
+    years = [y for y, _ in actual] + [y for y, _ in derived] + [y for y, _, _ in goals]
+    values = [v for _, v in actual] + [v for _, v in derived] + [v for _, v, _ in goals] + [
+        h for _, _, h in goals if h is not None]
+    lo_year, hi_year = (min(years), max(years)) if years else (0, 1)
+    if lo_year == hi_year:
+        lo_year, hi_year = lo_year - 1, hi_year + 1
+    lo_v, hi_v = min([*values, 0.0]), max([*values, 0.0])
+    if lo_v == hi_v:
+        hi_v = lo_v + 1
+    step = _nice_step(hi_v - lo_v)
+    lo_v, hi_v = math.floor(lo_v / step) * step, math.ceil(hi_v / step) * step
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def x(year: int) -> float:
+        return left + (year - lo_year) / (hi_year - lo_year) * plot_w
+
+    def y(value: float) -> float:
+        return top + (hi_v - value) / (hi_v - lo_v) * plot_h
+
+    every = max(1, math.ceil((hi_year - lo_year + 1) / 12))
+    x_ticks = tuple((x(yr), str(yr)) for yr in range(lo_year, hi_year + 1) if (yr - lo_year) % every == 0)
+    count = round((hi_v - lo_v) / step)
+    y_ticks = tuple((y(lo_v + i * step), amount(lo_v + i * step, unit)) for i in range(count + 1))
+    points = sorted([(yr, v, False) for yr, v in actual] + [(yr, v, True) for yr, v in derived])
+    return Chart(
+        width, height, left, right, top, bottom, x_ticks, y_ticks,
+        actual_paths=_path((yr, x(yr), y(v)) for yr, v, _ in points),
+        actual_points=tuple((x(yr), y(v), f"{yr}年 {amount(v, unit)}{'（推算）' if d else ''}", d)
+                            for yr, v, d in points),
+        goal_paths=_path((yr, x(yr), y(v)) for yr, v, _ in sorted(goals)),
+        goal_points=tuple((x(yr), y(v), y(h) if h is not None else y(v),
+                           f"{yr}年目标 {amount(v, unit, high=h)}") for yr, v, h in sorted(goals)),
+        x_label="年份", y_label=f"{name}（{unit}）" if unit else name,
+    )
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The whole report, assembled once and rendered to HTML pages or Markdown."""
+
+    run: Run | None
+    org_years: tuple[OrgYear, ...]
+    indicators: tuple[tuple[Indicator, tuple[Series, ...]], ...]
+    documents: tuple[Document, ...]
+    doc_sentences: dict[str, tuple[SentenceMarks, ...]]
+    doc_observations: dict[str, tuple[tuple[Indicator, Quantity, int, str], ...]]
+    movers: tuple[Comparison, ...]
+    differs: tuple[Comparison, ...]
+    unchecked: tuple[Comparison, ...]
+    goals_open: tuple[Comparison, ...]
+
+
+def build_site(wh: Warehouse) -> Site:
+    asm = Assembler(wh)
+    comparisons = [asm.comparison(k) for k in asm.comparison_keys()]
+    by_org_year: dict[tuple[str, int], list[Comparison]] = defaultdict(list)
+    for c in comparisons:
+        by_org_year[(c.org, c.year)].append(c)
+    for doc in wh.documents.values():
+        by_org_year.setdefault((doc.org, doc.period_year), [])
+    org_years = tuple(_org_year(asm, org, year, by_org_year) for org, year in sorted(by_org_year))
+
+    by_indicator: dict[str, dict[str, list[Comparison]]] = defaultdict(lambda: defaultdict(list))
+    for c in comparisons:
+        by_indicator[c.indicator_id][c.org].append(c)
+    indicators = tuple(
+        (ind, tuple(Series(org, tuple(rows), chart(rows, ind.name, ind.unit or rows[0].unit))
+                    for org, rows in sorted(by_indicator[ind.indicator_id].items())))
+        for ind in sorted({asm.indicator(i, _catalog_of(wh, i)) for i in by_indicator},
+                          key=lambda i: (i.catalog, i.indicator_id))
+    )
+    movers = sorted(
+        (c for c in comparisons if c.change_pct is not None and c.unit not in PERCENT_UNITS | {"百分点"}),
+        key=lambda c: (-abs(c.change_pct or 0.0), c.org, c.indicator_id, c.year),
+    )[:15]
+    return Site(
+        run=wh.run, org_years=org_years, indicators=indicators,
+        documents=tuple(sorted(wh.documents.values(), key=lambda d: (d.org, d.period_year, d.title, d.doc_id))),
+        doc_sentences=_doc_sentences(wh), doc_observations=_doc_observations(asm),
+        movers=tuple(movers),
+        differs=tuple(c for c in comparisons if c.check == "differs"),
+        unchecked=tuple(c for c in comparisons if c.check == "cannot"),
+        goals_open=tuple(c for c in comparisons if c.target is not None and c.met is None),
+    )
+
+
+def _catalog_of(wh: Warehouse, indicator_id: str) -> str:
+    return next((_str(r.get("catalog")) for r in wh.observations if _str(r["indicator_id"]) == indicator_id), "")
+
+
+def _org_year(asm: Assembler, org: str, year: int, by: dict[tuple[str, int], list[Comparison]]) -> OrgYear:
+    rows = tuple(sorted(by[(org, year)], key=lambda c: (c.value is None, c.indicator_id)))
+    shown = {c.indicator_id for c in rows if c.value is not None}
+    missing = tuple(sorted(
+        {asm.indicator(c.indicator_id) for c in by.get((org, year - 1), []) if c.value is not None
+         and c.indicator_id not in shown},
+        key=lambda i: i.indicator_id,
+    ))
+    docs = tuple(sorted((d for d in asm.wh.documents.values() if d.org == org and d.period_year == year),
+                        key=lambda d: (d.title, d.doc_id)))
+    return OrgYear(org, year, org_year_href(org, year), rows, docs, missing)
+
+
+def _doc_sentences(wh: Warehouse) -> dict[str, tuple[SentenceMarks, ...]]:
+    grouped: dict[tuple[str, int, str], list[tuple[int, int, int]]] = defaultdict(list)
+    sections: dict[tuple[str, int, str], str] = {}
+    for (doc_id, fact_id), f in sorted(wh.facts.items()):
+        sentence = _str(f["sentence"])
+        offset = _int(f.get("sentence_start"))
+        key = (doc_id, offset if offset is not None else -1, sentence)
+        sections.setdefault(key, _str(f.get("section")))
+        relative = None if offset is None else (_int(f["char_start"]) or 0) - offset
+        start, end = _locate(sentence, _str(f["raw"]), relative)
+        if start is not None and end is not None:
+            grouped[key].append((start, end, fact_id))
+        else:
+            grouped.setdefault(key, [])
+    out: dict[str, list[SentenceMarks]] = defaultdict(list)
+    for key in sorted(grouped, key=lambda k: (k[0], k[1], k[2])):
+        marks: list[tuple[int, int, int]] = []
+        for start, end, fact_id in sorted(grouped[key]):
+            if not marks or start >= marks[-1][1]:
+                marks.append((start, end, fact_id))
+        out[key[0]].append(SentenceMarks(sections[key], key[2], tuple(marks)))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _doc_observations(asm: Assembler) -> dict[str, tuple[tuple[Indicator, Quantity, int, str], ...]]:
+    out: dict[str, list[tuple[Indicator, Quantity, int, str]]] = defaultdict(list)
+    for r in asm.wh.observations:
+        ind = asm.indicator(_str(r["indicator_id"]), _str(r.get("catalog")))
+        q = asm.quantity(r, None, ind.unit)
+        if q is not None:
+            out[_str(r["doc_id"])].append((ind, q, _int(r["year"]) or 0, _str(r["basis"])))
+    return {k: tuple(sorted(v, key=lambda t: (t[0].indicator_id, t[2], t[3], t[1].value))) for k, v in out.items()}
+
+
+def render_html(site: Site, reports: Path) -> list[Path]:
+    env = environment()
+    pages: list[tuple[str, str, dict[str, object]]] = [
+        ("index.html", "index.html", {"site": site, "root": ""}),
+    ]
+    for oy in site.org_years:
+        pages.append((oy.href, "org_year.html", {"page": oy, "root": "../"}))
+    for ind, series in site.indicators:
+        pages.append((ind.href, "indicator.html", {"indicator": ind, "series": series, "root": "../"}))
+    for doc in site.documents:
+        pages.append((doc.href, "document.html", {
+            "doc": doc, "sentences": site.doc_sentences.get(doc.doc_id, ()),
+            "observations": site.doc_observations.get(doc.doc_id, ()),
+            "org_year_href": org_year_href(doc.org, doc.period_year), "root": "../",
+        }))
+    written = [write_atomic(reports / rel, env.get_template(template).render(**context))
+               for rel, template, context in pages]
+    _remove_stale(reports, {reports / rel for rel, _, _ in pages})
+    return written
+
+
+def _remove_stale(reports: Path, keep: set[Path]) -> None:
+    """Pages of organisations, indicators or documents that are gone would mislead: remove them."""
+    for folder in PAGE_DIRS:
+        for page in sorted((reports / folder).glob("*.html")):
+            if page not in keep:
+                page.unlink()
+
+
+def render_markdown(site: Site, reports: Path) -> list[Path]:
+    text = environment().get_template("report.md").render(site=site)
+    return [write_atomic(reports / "report.md", text)]
+
+
+def write_reports(warehouse: Path, reports: Path, *, fmt: Format = "html") -> list[Path]:
+    """Read the warehouse (read-only) and write the reports; returns the files written."""
+    if fmt not in ("html", "md"):
+        raise UsageError(f"unknown report format {fmt!r}: use --format html or --format md.")
+    site = build_site(read_warehouse(warehouse))
+    if fmt == "md":
+        return render_markdown(site, reports)
+    return render_html(site, reports)

@@ -1,0 +1,8 @@
+-- Last year's goal against this year's result.
+with final as (
+    select org, indicator_id, year, target, target_high, actual, met
+    from goals
+    order by org, indicator_id, year
+)
+
+select * from final

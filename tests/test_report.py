@@ -1,0 +1,498 @@
+"""The reports as a reader sees them: parsed pages of a real DuckDB warehouse, Markdown, safety, reproducibility."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
+
+from jobs import report
+from jobs.errors import StorageError
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "warehouse" / "inbox" / "xinjian-jiaoti_2022.txt"
+XINJIAN = "南昌市新建区教体局"
+STATE = "国务院"
+
+# --------------------------------------------------------------------------- the fixture warehouse
+
+DDL = """
+create table documents (doc_id varchar, org varchar, title varchar, kind varchar, period_year integer,
+    published_on date, doc_number varchar, source_file varchar, sha256 varchar, chars integer, loaded_at timestamp);
+create table facts (doc_id varchar, fact_id integer, value double, unit varchar, raw varchar, qualifier varchar,
+    value_high double, char_start integer, char_end integer, sentence varchar, section varchar, flags varchar[],
+    sentence_start integer);
+create table indicators (catalog varchar, indicator_id varchar, name varchar, unit varchar, aliases varchar[],
+    detail varchar);
+create table observations (org varchar, indicator_id varchar, year integer, basis varchar, value double,
+    value_high double, qualifier varchar, unit varchar, doc_id varchar, fact_id integer, quote varchar,
+    flags varchar[], note varchar, catalog varchar);
+create table yoy (org varchar, indicator_id varchar, year integer, value double, prev_year integer,
+    prev_value double, change double, change_pct double, stated_change_pct double, "check" varchar);
+create table goals (org varchar, indicator_id varchar, year integer, target double, target_high double,
+    actual double, met boolean);
+create table runs (run_id varchar, started_at timestamp, finished_at timestamp, status varchar,
+    documents_seen integer, documents_loaded integer, documents_rejected integer, message varchar);
+"""
+
+INDICATORS = [
+    ("district-jiaoti", "new_sports_venues", "新增体育场地", "个", ["新增体育场地"]),
+    ("district-jiaoti", "lottery_shops", "体育彩票门店", "家", ["门店"]),
+    ("district-jiaoti", "lottery_sales", "体育彩票销售额", "万元", ["体育彩票销售"]),
+    ("district-jiaoti", "kindergarten_funds", "配套幼儿园治理投入", "万元", ["投入资金"]),
+    ("district-jiaoti", "school_investment", "学校建设投资", "亿元", ["投资"]),
+    ("district-jiaoti", "new_teachers", "新增教师", "人", ["新增教师"]),
+    ("gov-work-report", "gdp_growth", "国内生产总值增长", "%", ["国内生产总值", "经济增长"]),
+    ("gov-work-report", "gdp", "国内生产总值", "亿元", ["国内生产总值"]),
+]
+
+# (year, result) as the next year's 政府工作报告 states it; 2019 has none (no 2020 report in the inbox)
+GDP_GROWTH = {2014: 7.4, 2015: 6.9, 2016: 6.7, 2017: 6.9, 2018: 6.6, 2020: 2.3, 2021: 8.1, 2022: 3.0,
+              2023: 5.2, 2024: 5.0}
+# (year, target, target_high, qualifier) as that year's report sets it
+GDP_GOALS = [(2015, 7.0, None, "about"), (2016, 6.5, 7.0, "range"), (2017, 6.5, None, "about"),
+             (2018, 6.5, None, "about"), (2019, 6.0, 6.5, "range"), (2021, 6.0, None, "at_least"),
+             (2022, 5.5, None, "about"), (2023, 5.0, None, "about"), (2024, 5.0, None, "about"),
+             (2025, 5.0, None, "about")]
+GDP_LEVEL = {2023: 1260582.0, 2024: 1349084.0}
+QUALIFIER_TEXT = {"about": "左右", "at_least": "以上", "range": "", "exact": ""}
+
+
+def _sentence(text: str, anchor: str) -> tuple[str, int]:
+    """The sentence (up to and including 。) holding `anchor`, and its offset in the text."""
+    at = text.index(anchor)
+    start = max(text.rfind(p, 0, at) for p in "。\n；") + 1
+    end = min(i for i in (text.find("。", at), len(text) - 1) if i >= 0) + 1
+    return text[start:end], start
+
+
+class Builder:
+    """Collects rows for the fixture tables; offsets are computed from real text, never typed in."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple[object, ...]]] = {t: [] for t in
+                                                          ("documents", "facts", "observations", "yoy", "goals")}
+        self.fact_count: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
+
+    def document(self, text: str, org: str, title: str, kind: str, year: int, published: date,
+                 number: str | None, source: str) -> str:
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        doc_id = sha[:16]
+        self.texts[doc_id] = text
+        self.fact_count[doc_id] = 0
+        self.rows["documents"].append((doc_id, org, title, kind, year, published, number, source, sha, len(text),
+                                       datetime(2026, 1, 1, 2, 0, 0)))
+        return doc_id
+
+    def fact(self, doc_id: str, anchor: str, raw: str, value: float, unit: str, qualifier: str = "exact",
+             high: float | None = None, flags: tuple[str, ...] = ()) -> tuple[int, str]:
+        text = self.texts[doc_id]
+        sentence, s_start = _sentence(text, anchor)
+        start = text.index(raw, text.index(anchor))
+        fact_id = self.fact_count[doc_id]
+        self.fact_count[doc_id] += 1
+        self.rows["facts"].append((doc_id, fact_id, value, unit, raw, qualifier, high, start, start + len(raw),
+                                   sentence, "七、突出创先争优", list(flags), s_start))
+        return fact_id, sentence
+
+    def observe(self, org: str, indicator: str, year: int, basis: str, value: float, unit: str, doc_id: str,
+                fact: tuple[int, str] | None, *, quote: str = "", qualifier: str = "exact",
+                high: float | None = None, flags: tuple[str, ...] = (), note: str = "") -> None:
+        catalog = next(c for c, i, *_ in INDICATORS if i == indicator)
+        fact_id, sentence = fact if fact else (None, quote)
+        self.rows["observations"].append((org, indicator, year, basis, value, high, qualifier, unit, doc_id,
+                                          fact_id, sentence, list(flags), note, catalog))
+
+
+def seed_rows(b: Builder) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    doc = b.document(text, XINJIAN, "新建区教体局2022年工作总结", "工作总结", 2022, date(2023, 1, 28),
+                     "新教发〔2023〕1号", "xinjian-jiaoti_2022.txt")
+    venues = b.fact(doc, "今年新增体育场地", "102个", 102, "个")
+    b.observe(XINJIAN, "new_sports_venues", 2022, "actual", 102, "个", doc, venues)
+    funds = b.fact(doc, "累计完成回收52所", "6672万元", 66720000, "元")
+    b.observe(XINJIAN, "kindergarten_funds", 2022, "actual", 6672, "万元", doc, funds)
+    invest = b.fact(doc, "投资1.2亿元的新建经开区", "1.2亿元", 1.2e8, "元")
+    b.observe(XINJIAN, "school_investment", 2022, "actual", 1.2, "亿元", doc, invest)
+    teachers = b.fact(doc, "全年新增教师145人", "145人", 145, "人")
+    b.observe(XINJIAN, "new_teachers", 2022, "actual", 145, "人", doc, teachers)
+    sales = b.fact(doc, "比去年增幅10%", "10%", 10, "%")
+    b.observe(XINJIAN, "lottery_sales", 2022, "change_pct", 10, "%", doc, sales)
+    added = b.fact(doc, "门店增加14个家", "14个家", 14, "家", flags=("odd_counter",))
+    stated = b.fact(doc, "门店增加14个家，比去年增幅18.4%", "18.4%", 18.4, "%")
+    shops = b.fact(doc, "现有门店90家", "90家", 90, "家")
+    b.observe(XINJIAN, "lottery_shops", 2022, "actual", 90, "家", doc, shops)
+    b.observe(XINJIAN, "lottery_shops", 2022, "change", 14, "家", doc, added)
+    b.observe(XINJIAN, "lottery_shops", 2022, "change_pct", 18.4, "%", doc, stated)
+    b.observe(XINJIAN, "lottery_shops", 2021, "derived", 76, "家", doc, None, quote=shops[1],
+              note="现有门店90家减去门店增加14个家：90 − 14 = 76")
+    b.rows["yoy"] += [
+        (XINJIAN, "lottery_shops", 2022, 90.0, 2021, 76.0, 14.0, 14 / 76 * 100, 18.4, "agrees"),
+        (XINJIAN, "new_sports_venues", 2022, 102.0, None, None, None, None, None, "cannot check"),
+        (XINJIAN, "lottery_sales", 2022, None, None, None, None, None, 10.0, "cannot check"),
+    ]
+
+
+def national_rows(b: Builder) -> None:
+    for report_year in sorted({y + 1 for y in GDP_GROWTH} | {y for y, *_ in GDP_GOALS}):
+        if report_year == 2020:
+            continue
+        sentences = []
+        result = GDP_GROWTH.get(report_year - 1)
+        if result is not None:
+            level = GDP_LEVEL.get(report_year - 1)
+            level_text = f"国内生产总值超过{level / 10000:g}万亿元，" if level else ""
+            sentences.append(f"{report_year - 1}年，{level_text}国内生产总值增长{result:g}%。")
+        goal = next((g for g in GDP_GOALS if g[0] == report_year), None)
+        if goal:
+            _, low, high, qualifier = goal
+            shown = f"{low:g}%－{high:g}%" if high else f"{low:g}%{QUALIFIER_TEXT[qualifier]}"
+            sentences.append(f"今年发展主要预期目标是：国内生产总值增长{shown}。")
+        text = f"政府工作报告\n{report_year}年3月5日\n" + "\n".join(sentences) + "\n"
+        doc = b.document(text, STATE, f"{report_year}年政府工作报告", "政府工作报告", report_year - 1,
+                         date(report_year, 3, 5), None, f"gov-report-cn_{report_year}.txt")
+        if result is not None:
+            level = GDP_LEVEL.get(report_year - 1)
+            if level:
+                raw = f"{level / 10000:g}万亿元"
+                fl = b.fact(doc, "国内生产总值超过", raw, level * 1e8, "元", "at_least")
+                b.observe(STATE, "gdp", report_year - 1, "actual", level, "亿元", doc, fl, qualifier="at_least")
+            f = b.fact(doc, f"国内生产总值增长{result:g}%", f"{result:g}%", result, "%")
+            b.observe(STATE, "gdp_growth", report_year - 1, "actual", result, "%", doc, f)
+        if goal:
+            _, low, high, qualifier = goal
+            raw = f"{low:g}%－{high:g}%" if high else f"{low:g}%"
+            f = b.fact(doc, "主要预期目标", raw, low, "%", qualifier, high)
+            b.observe(STATE, "gdp_growth", report_year, "target", low, "%", doc, f, qualifier=qualifier, high=high)
+    years = sorted(GDP_GROWTH)
+    for year in years:
+        prev = GDP_GROWTH.get(year - 1)
+        value = GDP_GROWTH[year]
+        change = None if prev is None else round(value - prev, 6)
+        pct = None if prev is None else (value - prev) / prev * 100
+        b.rows["yoy"].append((STATE, "gdp_growth", year, value, year - 1 if prev else None, prev, change, pct,
+                              None, None))
+    b.rows["yoy"].append((STATE, "gdp", 2024, GDP_LEVEL[2024], 2023, GDP_LEVEL[2023],
+                          GDP_LEVEL[2024] - GDP_LEVEL[2023], (GDP_LEVEL[2024] / GDP_LEVEL[2023] - 1) * 100,
+                          None, None))
+    for year, low, high, _q in GDP_GOALS:
+        actual = GDP_GROWTH.get(year)
+        met = None if actual is None else actual >= low - (0.5 if _q == "about" else 0)
+        b.rows["goals"].append((STATE, "gdp_growth", year, low, high, actual, met))
+
+
+def build_fixture_warehouse(path: Path, *, hostile: bool = False) -> Path:
+    """A real DuckDB file with tables named like the warehouse views, filled with rows from the real texts."""
+    b = Builder()
+    seed_rows(b)
+    national_rows(b)
+    if hostile:
+        hostile_rows(b)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(DDL)
+        con.executemany("insert into indicators values (?, ?, ?, ?, ?, '')", [list(i) for i in INDICATORS])
+        for table, rows in b.rows.items():
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                con.executemany(f"insert into {table} values ({marks})", [list(r) for r in rows])
+        con.execute("insert into runs values ('20260101T020000-ab12', '2026-01-01 02:00:00', "
+                    "'2026-01-01 02:00:07', 'ok', 13, 13, 0, '')")
+    finally:
+        con.close()
+    return path
+
+
+EVIL_TITLE = "<script>alert(1)</script>工作总结"
+EVIL_ORG = "<b>某单位</b><img src=x onerror=alert(1)>"
+EVIL_TEXT = ("标题<script>alert(1)</script>\n"
+             "今年新增<img src=x onerror=alert(1)>体育场地5个<script>alert(1)</script>。\n")
+
+
+def hostile_rows(b: Builder) -> None:
+    doc = b.document(EVIL_TEXT, EVIL_ORG, EVIL_TITLE, "工作总结", 2023, date(2024, 1, 5), "<i>1号</i>",
+                     "<script>alert(1)</script>.txt")
+    f = b.fact(doc, "体育场地5个", "5个", 5, "个")
+    b.observe(EVIL_ORG, "new_sports_venues", 2023, "actual", 5, "个", doc, f, note="<script>alert(1)</script>")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def fixture_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("report")
+    warehouse = build_fixture_warehouse(base / "fixture.duckdb")
+    report.write_reports(warehouse, base / "reports")
+    return base / "reports"
+
+
+def page(path: Path) -> HTMLParser:
+    return HTMLParser(path.read_text(encoding="utf-8"))
+
+
+def text(node: Node | None) -> str:
+    assert node is not None
+    return re.sub(r"\s+", " ", node.text(separator="")).strip()
+
+
+def row_of(tree: HTMLParser, indicator_id: str, year: int | None = None) -> Node:
+    selector = f'tr[data-indicator="{indicator_id}"]' + (f'[data-year="{year}"]' if year else "")
+    rows = tree.css(selector)
+    assert len(rows) == 1, f"{selector}: {len(rows)} rows"
+    return rows[0]
+
+
+def cell(row: Node, cls: str) -> str:
+    return text(row.css_first(f"td.{cls}"))
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+@pytest.mark.parametrize(("value", "unit", "qualifier", "high", "shown"), [
+    (66720000, "元", "exact", None, "6672万元"),
+    (6672, "万元", "exact", None, "6672万元"),
+    (1.2e8, "元", "exact", None, "1.2亿元"),
+    (1.2, "亿元", "exact", None, "1.2亿元"),
+    (1349084, "亿元", "exact", None, "134.9084万亿元"),
+    (8198572.5, "元", "exact", None, "819.85725万元"),
+    (102, "个", "exact", None, "102个"),
+    (9999, "人", "exact", None, "9999人"),
+    (1700, "人", "at_least", None, "1700人以上"),
+    (5, "%", "about", None, "5%左右"),
+    (6.5, "%", "range", 7, "6.5–7%"),
+    (0.30000000000000004, "%", "exact", None, "0.3%"),
+    (2.4, "平方米", "exact", None, "2.4平方米"),
+])
+def test_amounts_read_as_chinese_readers_expect(value: float, unit: str, qualifier: str, high: float | None,
+                                               shown: str) -> None:
+    assert report.amount(value, unit, qualifier, high) == shown
+
+
+def test_changes_carry_their_sign_and_rates_change_in_points() -> None:
+    assert report.signed_amount(14, "家") == "+14家"
+    assert report.signed_amount(-0.5, "%") == "−0.5个百分点"
+    assert report.signed_amount(88502, "亿元") == "+8.8502万亿元"
+    assert report.signed_pct(14 / 76 * 100) == "+18.4%"
+    assert report.signed_pct(-6.756) == "−6.8%"
+    assert report.direction(-1) == "▼ 下降"
+
+
+@pytest.mark.parametrize("name", ["南昌市新建区教体局", "a/b/../../etc", "con", ".", "x" * 300, "<script>", ""])
+def test_file_names_are_safe_for_any_name(name: str) -> None:
+    safe = report.safe_name(name)
+    assert re.fullmatch(r"[a-z0-9-]{1,60}", safe), safe
+    assert report.safe_name(name) == safe
+    assert report.safe_name(name + "x") != safe
+
+
+def test_one_environment_autoescaped_and_strict() -> None:
+    env = report.environment()
+    assert env is report.environment()
+    assert env.autoescape is True
+    assert env.undefined.__name__ == "StrictUndefined"
+    assert {"amount", "signed_pct", "highlight"} <= set(env.filters)
+
+
+# --------------------------------------------------------------------------- the pages
+
+
+def test_district_page_compares_lottery_shops_with_the_stated_change(fixture_reports: Path) -> None:
+    tree = page(fixture_reports / report.org_year_href(XINJIAN, 2022))
+    assert XINJIAN in text(tree.css_first("h1")) and "2022" in text(tree.css_first("h1"))
+    shops = row_of(tree, "lottery_shops")
+    assert text(shops.css_first("th")).startswith("体育彩票门店")
+    assert cell(shops, "value") == "90家"
+    assert cell(shops, "prev") == "76家"
+    assert cell(shops, "change") == "+14家"
+    assert cell(shops, "pct") == "+18.4% ▲ 上升"
+    assert "18.4%" in cell(shops, "stated") and "14家" in cell(shops, "stated")
+    assert cell(shops, "check") == "一致"
+    assert "推算" in cell(shops, "flags")
+    venues = row_of(tree, "new_sports_venues")
+    assert cell(venues, "value") == "102个"
+    assert cell(venues, "prev") == "—"
+
+
+def test_large_values_use_wan_and_yi_on_the_page(fixture_reports: Path) -> None:
+    tree = page(fixture_reports / report.org_year_href(XINJIAN, 2022))
+    assert cell(row_of(tree, "kindergarten_funds"), "value") == "6672万元"
+    assert cell(row_of(tree, "school_investment"), "value") == "1.2亿元"
+    state = page(fixture_reports / report.org_year_href(STATE, 2024))
+    gdp = row_of(state, "gdp")
+    assert cell(gdp, "value") == "134.9084万亿元以上"
+    assert cell(gdp, "change") == "+8.8502万亿元"
+
+
+def test_every_number_links_to_its_sentence_with_the_number_marked(fixture_reports: Path) -> None:
+    org_page = fixture_reports / report.org_year_href(XINJIAN, 2022)
+    tree = page(org_page)
+    links = tree.css("td a.src")
+    assert len(links) >= 8
+    for link in links:
+        href = link.attributes["href"] or ""
+        doc_path, _, anchor = href.partition("#")
+        target = (org_page.parent / doc_path).resolve()
+        assert target.is_file(), href
+        if anchor:
+            mark = page(target).css_first(f"mark#{anchor}")
+            assert mark is not None, href
+            # the same number as written (the page may normalise the counter: 14个家 → 14家)
+            assert re.findall(r"[\d.]+", text(mark)) == re.findall(r"[\d.]+", text(link)), (href, text(mark))
+    shops = row_of(tree, "lottery_shops")
+    marks = [text(m) for m in shops.css("td.sources blockquote mark")]
+    assert marks == ["90家", "14个家", "18.4%"]  # this year, stated change, stated per cent; 76 is derived
+    quotes = text(shops.css_first("td.sources"))
+    assert "90 − 14 = 76" in quotes and "《新建区教体局2022年工作总结》" in quotes
+
+
+def test_document_page_marks_every_quantity_and_names_the_document(fixture_reports: Path) -> None:
+    tree = page(fixture_reports / report.doc_href(_doc_id(SEED.read_text(encoding="utf-8"))))
+    assert text(tree.css_first("h1")) == "新建区教体局2022年工作总结"
+    assert "新教发〔2023〕1号" in text(tree.body)
+    assert "xinjian-jiaoti_2022.txt" in text(tree.body)
+    marks = {text(m) for m in tree.css(".doc mark")}
+    assert {"102个", "6672万元", "1.2亿元", "14个家", "18.4%", "90家"} <= marks
+
+
+def _doc_id(t: str) -> str:
+    return hashlib.sha256(t.encode()).hexdigest()[:16]
+
+
+def test_gdp_growth_page_charts_2014_to_2024_with_the_goals(fixture_reports: Path) -> None:
+    tree = page(fixture_reports / report.indicator_href("gov-work-report", "gdp_growth"))
+    assert text(tree.css_first("h1")) == "国内生产总值增长（%）"
+    svg = tree.css_first("svg")
+    assert svg is not None
+    ticks = [text(t) for t in svg.css("text.xtick")]
+    assert ticks == [str(y) for y in range(2014, 2026)]
+    labels = [text(t) for t in svg.css("text.axis-label")]
+    assert labels == ["年份", "国内生产总值增长（%）"]
+    assert len(svg.css("path.goal")) >= 1
+    assert len(svg.css("g.goalmark")) == len(GDP_GOALS)
+    assert len(svg.css("circle.pt")) == len(GDP_GROWTH)
+    # 2019 has no result: the line breaks there instead of joining 2018 to 2020
+    assert len(svg.css("path.actual")) == 2
+    table = tree.css_first("table#history-1")
+    years = [int(text(th)) for th in table.css("tbody th[scope=row]")]
+    assert years == list(range(2014, 2026)) and 2019 in years
+    row_2022 = row_of(tree, "gdp_growth", 2022)
+    assert cell(row_2022, "value") == "3%" and cell(row_2022, "goal") == "5.5%左右"
+    assert cell(row_2022, "met") == "未完成"
+    assert cell(row_of(tree, "gdp_growth", 2016), "goal") == "6.5–7%"
+    assert cell(row_of(tree, "gdp_growth", 2021), "goal") == "6%以上"
+    assert cell(row_of(tree, "gdp_growth", 2021), "change") == "+5.8个百分点"
+
+
+def test_index_lists_years_movers_and_what_could_not_be_checked(fixture_reports: Path) -> None:
+    tree = page(fixture_reports / "index.html")
+    orgs = {text(th) for th in tree.css("#orgs + .scroll th[scope=row]")}
+    assert orgs == {XINJIAN, STATE}
+    hrefs = {a.attributes["href"] for a in tree.css("ul.years a")}
+    assert report.org_year_href(XINJIAN, 2022) in hrefs and report.org_year_href(STATE, 2014) in hrefs
+    movers = [text(th) for th in tree.css("table#movers tbody th")]
+    assert movers[0] == "体育彩票门店"
+    assert "体育彩票销售额" in [text(th) for th in tree.css("table#unchecked tbody th")]
+    assert "2019" in text(tree.css_first("table#goals-open"))
+    # the run date appears once, from the runs view
+    assert text(tree.css_first("p.run time")) == "2026-01-01 02:00"
+    assert tree.css_first("table#differs") is None
+
+
+def test_pages_are_self_contained_and_accessible(fixture_reports: Path) -> None:
+    pages = sorted(fixture_reports.rglob("*.html"))
+    assert len(pages) > 20
+    for path in pages:
+        html = path.read_text(encoding="utf-8")
+        tree = HTMLParser(html)
+        assert tree.css_first("html").attributes["lang"] == "zh-CN"
+        assert tree.css_first('meta[name="viewport"]') is not None
+        assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html), path
+        assert "@import" not in html and "url(" not in html and "<link" not in html, path
+        for tag in ("img", "iframe", "object", "embed"):
+            assert tree.css_first(tag) is None, (path, tag)
+        assert len(tree.css("script")) == 1 and tree.css_first("script").attributes.get("src") is None
+        for table in tree.css("table"):
+            assert table.css_first("caption") is not None, path
+            assert all(th.attributes.get("scope") in ("col", "row") for th in table.css("th")), path
+
+
+def test_rendering_twice_gives_byte_identical_files(tmp_path: Path) -> None:
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    before = warehouse.read_bytes()
+    first = report.write_reports(warehouse, tmp_path / "a")
+    second = report.write_reports(warehouse, tmp_path / "b")
+    assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a
+    again = report.write_reports(warehouse, tmp_path / "a")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in second]
+    assert warehouse.read_bytes() == before  # opened read-only
+    assert not [p for p in (tmp_path / "a").rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_pages_of_vanished_organisations_are_removed(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    stale = reports / "org" / "gone-12345678-2020.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old", encoding="utf-8")
+    keep = reports / "notes.txt"
+    keep.write_text("mine", encoding="utf-8")
+    report.write_reports(build_fixture_warehouse(tmp_path / "w.duckdb"), reports)
+    assert not stale.exists() and keep.exists()
+
+
+def test_markdown_has_the_same_comparison_with_sources(tmp_path: Path) -> None:
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    [path] = report.write_reports(warehouse, tmp_path / "reports", fmt="md")
+    assert path == tmp_path / "reports" / "report.md"
+    md = path.read_text(encoding="utf-8")
+    section = md[md.index(f"## {XINJIAN} · 2022年"):]
+    shops = next(line for line in section.splitlines() if line.startswith("| 体育彩票门店 |"))
+    cells = [c.strip() for c in shops.strip("|").split("|")]
+    assert cells[:7] == ["体育彩票门店", "90家", "76家", "+14家", "+18.4% ▲ 上升", "18.4%", "一致"]
+    assert f"## {XINJIAN} · 2022年" in md
+    assert "现有门店**90家**" in md
+    assert "| 新增体育场地 | 102个 |" in md
+    assert "<" not in md.replace("&lt;", "")
+
+
+def test_hostile_titles_and_text_render_as_text(tmp_path: Path) -> None:
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb", hostile=True)
+    written = report.write_reports(warehouse, tmp_path / "reports")
+    doc_page = tmp_path / "reports" / report.doc_href(_doc_id(EVIL_TEXT))
+    org_page = tmp_path / "reports" / report.org_year_href(EVIL_ORG, 2023)
+    assert doc_page in written and org_page in written
+    for path in written:
+        tree = page(path)
+        assert tree.css_first("img") is None, path
+        assert tree.css_first("b") is None and tree.css_first("i") is None, path
+        scripts = tree.css("script")
+        assert len(scripts) == 1 and "alert" not in scripts[0].text(), path
+        assert not [n for n in tree.css("*") if "onerror" in n.attributes], path
+    doc_tree = page(doc_page)
+    assert text(doc_tree.css_first("h1")) == EVIL_TITLE  # shown to the reader as the characters it is
+    assert "<img src=x onerror=alert(1)>" in text(doc_tree.css_first(".doc"))
+    assert EVIL_ORG in text(page(org_page).css_first("h1"))
+    [md] = report.write_reports(warehouse, tmp_path / "reports", fmt="md")
+    assert "<script>" not in md.read_text(encoding="utf-8")
+
+
+def test_a_missing_warehouse_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"nothing\.duckdb.*tongbi run"):
+        report.write_reports(tmp_path / "nothing.duckdb", tmp_path / "reports")
+
+
+def test_a_warehouse_without_the_views_names_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "empty.duckdb"
+    duckdb.connect(str(path)).close()
+    with pytest.raises(StorageError, match=r"empty\.duckdb.*tongbi run"):
+        report.write_reports(path, tmp_path / "reports")

@@ -13,10 +13,12 @@ from jobs.errors import CatalogError
 from jobs.records import Document
 
 # level: a stock or a yearly amount (门店90家, 国内生产总值134.9万亿元, 新增教师145人).
+# flow: what was added during the year (新增教师145人, 新增体育场地102个): 新增/增加 is part of its meaning,
+#   not a change of it.
 # growth: a year-over-year rate in per cent (国内生产总值增长5%, 居民消费价格上涨0.2%); its direction
 #   word gives the sign (下降3.4% → −3.4).
-Measure = Literal["level", "growth"]
-MEASURES: tuple[Measure, ...] = ("level", "growth")
+Measure = Literal["level", "flow", "growth"]
+MEASURES: tuple[Measure, ...] = ("level", "flow", "growth")
 
 CATALOG_FIELDS: dict[str, str] = {
     "id": "required: snake_case name of the catalog",
@@ -29,7 +31,8 @@ INDICATOR_FIELDS: dict[str, str] = {
     "name": "required: the indicator's name",
     "unit": "required: the unit observations are stored in (个, 万人, 亿元, %, …)",
     "aliases": "required: plain phrases that name the indicator in the text",
-    "measure": "optional: 'level' or 'growth'; by default 'growth' when the unit is % and the name says 增长/涨幅/增幅",
+    "measure": "optional: 'level', 'flow' or 'growth'; by default 'growth' when the unit is % and the name says "
+               "增长/涨幅/增幅, 'flow' when the name starts with 新增/新建/新成立, else 'level'",
     "exclude": "optional: plain phrases; a number whose subject holds one of them is not this indicator",
     "group": "optional: the part of the document it belongs to (党建, 学前教育, 体育, …), for reports",
     "description": "optional: free text",
@@ -38,7 +41,8 @@ REQUIRED_CATALOG = ("id", "name", "applies_to")
 REQUIRED_INDICATOR = ("id", "name", "unit", "aliases")
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-GROWTH_WORDS = ("增长", "增速", "增幅", "涨幅", "上涨", "降幅", "下降", "增减", "变化", "变动")
+GROWTH_WORDS = ("增长", "增速", "增幅", "涨幅", "上涨", "降幅", "下降", "降低", "增减", "变化", "变动")
+FLOW_PREFIXES = ("新增", "新建", "新成立", "新招", "新开")
 OPENING_CHARS = 300  # how much of the text counts as "opening lines" for applies_to
 
 
@@ -148,7 +152,7 @@ def _indicator(path: Path, catalog_id: str, index: int, row: Any) -> Indicator:
     measure = row.get("measure", _default_measure(name, unit))
     if measure not in MEASURES:
         raise CatalogError(path, where, f"has measure {measure!r}",
-                           'Write measure = "level" or measure = "growth", or leave it out.')
+                           'Write measure = "level", "flow" or "growth", or leave it out.')
     return Indicator(
         id=indicator_id,
         name=name,
@@ -163,9 +167,11 @@ def _indicator(path: Path, catalog_id: str, index: int, row: Any) -> Indicator:
 
 
 def _default_measure(name: str, unit: str) -> Measure:
-    """A per-cent indicator whose name says it is a change (增长, 涨幅) is a growth rate."""
+    """A per-cent indicator whose name says it is a change (增长, 涨幅) is a growth rate; 新增… is a flow."""
     if units.dimension(unit) in ("percent", "points") and any(word in name for word in GROWTH_WORDS):
         return "growth"
+    if name.startswith(FLOW_PREFIXES):
+        return "flow"
     return "level"
 
 

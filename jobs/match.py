@@ -38,7 +38,8 @@ EMPTY_WORDS = (
     "达到", "增加到", "增长到", "提高到", "上升到", "下降到", "降低到", "增至", "降至", "降到", "升至",
     "保持在", "稳定在", "控制在", "维持在", "分别为", "分别", "平均为", "平均", "实际", "名义", "大约", "约",
     "超过", "突破", "不到", "不足", "接近", "左右", "以上", "以内", "以下", "增长", "增加", "增幅", "增速",
-    "涨幅", "降幅", "上涨", "上升", "提高", "提升", "下降", "减少", "降低", "回落", "下滑", "新增", "净增",
+    "涨幅", "降幅", "增产", "减产", "上涨", "上升", "提高", "提升", "下降", "减少", "降低", "回落", "下滑",
+    "新增", "净增",
     "扩大", "缩小", "达", "为", "是", "有", "近", "逾", "余", "多", "了", "的", "和", "及", "均", "共", "再",
     "又", "仍", "并", "也", "已", "将", "现", "到", "至", "增", "降", "涨",
 )
@@ -50,11 +51,11 @@ _YEAR_REF_RE = re.compile(r"(?<![比较从由])(?:19|20)\d\d年(?![\d一二三�
 # A stated change of a level (门店增加14个家, 新成立单项体育协会1个, 比去年增幅18.4%) — unless the change word
 # is followed by 到/至, which names the new level (降到5.2%, 增加到82.7万亿元).
 CHANGE_RE = re.compile(
-    r"(?:增加|增长|减少|下降|提高|上升|上涨|回落|降低|下滑|下跌|增幅|涨幅|降幅|增速|新增|新成立|新建成|净增|净减"
+    r"(?:增加|增长|减少|下降|提高|上升|上涨|回落|降低|下滑|下跌|增幅|涨幅|降幅|增速|新增|新成立|新建成|净增|净减|增产|减产"
     r"|扩大|缩小|(?:比|较)(?:去年|上年|上一年|(?:19|20)\d\d年)(?:多|少)?)(?!到|至|为)"
 )
 NEGATIVE_RE = re.compile(
-    r"(?:下降|减少|回落|降低|下滑|下跌|降幅|缩小|净减|负增长|(?:比|较)(?:去年|上年)少)(?!到|至|为)"
+    r"(?:下降|减少|回落|降低|下滑|下跌|降幅|缩小|净减|减产|负增长|(?:比|较)(?:去年|上年)少)(?!到|至|为)"
 )
 
 # Several years in one figure: 年均增长7.1%, 五年来…, 十年来…, “十三五”时期…, 过去五年, 比2010年翻一番.
@@ -73,11 +74,16 @@ MULTI_YEAR_RE = re.compile(
 FAR_YEAR_RE = re.compile(r"(?:比|到|至|从|较)((?:19|20)\d\d)年")
 SINGLE_YEAR_RE = re.compile(r"过去一年|一年来|刚刚过去的|去年|今年|全年|当年|(?:19|20)\d\d年(?!以来)")
 # A goal: 主要预期目标是：国内生产总值增长6%以上; 赤字率拟按3%安排; 力争….
-GOAL_RE = re.compile(r"预期目标|目标是|目标为|目标：|目标:|拟按|拟安排|力争|预计安排|计划安排")
+# 今年…要/将/拟 in a clause is a plan, while a plain 今年 in a yearly summary is the year under review.
+GOAL_RE = re.compile(
+    r"预期目标|目标是|目标为|目标：|目标:|拟按|拟安排|力争|预计安排|计划安排"
+    r"|今年[^，。；]{0,16}?(?:(?<![主重需只必])要|将|拟|确保|争取|计划)"
+)
 
 HEADING_RE = re.compile(r"^\s*[一二三四五六七八九十]+[、.．]")
 HEADING_MAX_CHARS = 60
 QUALIFIER_TAIL = "余多左右以上以内约近"
+FOLLOW_OK = "的和及与、"  # may follow a number whose subject stands before it
 
 
 Scope = Literal["single", "multi"]
@@ -194,7 +200,7 @@ def _reading(subject: _Subject, fact: Fact, basis: Basis) -> tuple[Basis, str, f
     sign = -1.0 if NEGATIVE_RE.search(subject.change_text) else 1.0
     if indicator.measure == "growth":
         return _converted(basis, fact, indicator.unit, sign)
-    if not changed:
+    if not changed or (indicator.measure == "flow" and units.dimension(fact.unit) != "percent"):
         return _converted(basis, fact, indicator.unit, 1.0)
     if basis == "target":
         return None  # a planned change is neither a goal level nor a stated result
@@ -228,17 +234,20 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     segments = _segments_before(text, facts, fact_id, sentence_start)
     own_start, own_end, _ = segments[0]
     own = text[own_start:own_end]
+    # 18所标准化幼儿园和12所示范园: a noun right after the measure word is what the number counts.
     post = _post_alias(text, fact, catalog)
+    if post is not None:
+        return _Subject(post[0], post[1], carried=False, post=True, change_text=own)
     found = _alias_in(text, own_start, own_end, catalog, fact)
     if found is not None:
         indicator, alias, position = found
         if indicator is None:
             return None  # the nearest alias is a modifier: the number measures something else
+        if _is_part(text, sentence_start, own_start, position):
+            return None
         change_text = own[: position - own_start] + own[position - own_start + len(alias):]
         return _Subject(indicator, alias, carried=False, post=False, change_text=change_text)
-    if post is not None:
-        return _Subject(post[0], post[1], carried=False, post=True, change_text=own)
-    if not _is_empty(own):
+    if not _is_empty(own) or _counts_what_follows(text, fact):
         return None  # the clause names its own subject, and no alias is it
     for start, end, ends_with_fact in segments[1:]:
         found = _alias_in(text, start, end, catalog, fact)
@@ -250,6 +259,13 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
         if ends_with_fact or text[start:end].lstrip().startswith("其中"):
             return None  # that clause measured something else, or lists parts of it
     return None
+
+
+def _is_part(text: str, sentence_start: int, segment_start: int, alias_start: int) -> bool:
+    """财政赤字2.38万亿元，其中中央财政赤字1.55万亿元: after 其中, a longer noun ending in the alias is a part."""
+    if "其中" not in text[sentence_start:alias_start]:
+        return False
+    return not _is_empty(text[segment_start:alias_start].replace("其中", ""))
 
 
 def _segments_before(text: str, facts: Sequence[Fact], fact_id: int,
@@ -348,6 +364,12 @@ def _post_alias(text: str, fact: Fact, catalog: Catalog) -> tuple[Indicator, str
             if fits and after.startswith(alias) and (best is None or len(alias) > best[0]):
                 best = (len(alias), indicator, alias)
     return (best[1], best[2]) if best else None
+
+
+def _counts_what_follows(text: str, fact: Fact) -> bool:
+    """2所小区配套园相继开园: a noun after the measure word says what is counted, so no subject is carried."""
+    after = text[fact.char_end:fact.char_end + 4].lstrip(QUALIFIER_TAIL)
+    return bool(after) and "\u4e00" <= after[0] <= "\u9fff" and after[0] not in FOLLOW_OK
 
 
 def _is_empty(clause: str) -> bool:

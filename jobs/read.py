@@ -134,6 +134,8 @@ _UNCOMMON = re.compile(
 )
 _MAX_UNCOMMON_SHARE = 0.01
 _UTF8_EVIDENCE_CHARS = 6  # a line this rich in valid multi-byte UTF-8 is UTF-8, not GBK by chance
+_UTF8_SHARE = 0.1  # CJK characters per UTF-8 error above which a file is UTF-8 (GBK text: ~0.01)
+_CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def decode(data: bytes, path: Path | str) -> tuple[str, str]:
@@ -191,7 +193,11 @@ def _where(content: bytes | str, at: int) -> str:
 
 
 def _refuse_mixed(data: bytes, utf8_error: UnicodeDecodeError, path: Path | str) -> None:
-    """A file that is partly UTF-8 (some lines decode as UTF-8 with many multi-byte characters)."""
+    """Refuse a file that is partly UTF-8: read as GB18030 its UTF-8 part would become wrong characters.
+
+    Evidence is a line that decodes as UTF-8 with many multi-byte characters, or, over the whole file,
+    many CJK characters decoding as UTF-8 next to few errors (GBK text yields ~1 per 100 errors).
+    """
     for number, line in enumerate(data.split(b"\n"), start=1):
         if max(line, default=0) < 0x80:
             continue
@@ -204,6 +210,13 @@ def _refuse_mixed(data: bytes, utf8_error: UnicodeDecodeError, path: Path | str)
                 path, f"switches encoding: line {number} is UTF-8 but {_where(data, utf8_error.start)} is not",
                 f"{_RESAVE}, checking the text around that line (it was probably pasted from another file)",
             )
+    as_utf8 = data.decode("utf-8", errors="replace")
+    errors, cjk = as_utf8.count("\ufffd"), len(_CJK.findall(as_utf8))
+    if cjk >= _UTF8_EVIDENCE_CHARS and cjk >= _UTF8_SHARE * errors:
+        raise DocumentError(
+            path, f"is UTF-8 with {errors} damaged or foreign bytes (the first at {_where(data, utf8_error.start)})",
+            f"{_RESAVE}, checking the text around that line",
+        )
 
 
 # ---------------------------------------------------------------------------------------------

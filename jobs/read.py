@@ -277,6 +277,15 @@ def _read_bounded(path: Path, real: Path, limit: int) -> bytes:
 def read_text(path: Path, *, inbox: Path | None = None) -> tuple[str, str]:
     """The raw (not yet normalised) text of a document file and how it was decoded."""
     path = Path(path)
+    try:
+        return _read_text(path, inbox)
+    except OSError as error:  # permissions, a file removed mid-run, an I/O error
+        raise DocumentError(
+            path, f"could not be read ({error.strerror or error})", "Check that the file exists and is readable"
+        ) from error
+
+
+def _read_text(path: Path, inbox: Path | None) -> tuple[str, str]:
     real = _checked_path(path, inbox)
     suffix = path.suffix.lower()
     if suffix == ".docx":

@@ -400,3 +400,16 @@ def test_utf8_with_short_lines_and_one_bad_byte_is_not_read_as_gbk(tmp_path: Pat
     lines = "".join(f"某某局{n}年总结\n" for n in range(2000, 2040)).encode("utf-8")
     (tmp_path / "short_2022.txt").write_bytes(lines + b"\xff\n")
     _rejected(tmp_path / "short_2022.txt", config, "UTF-8", "line 41")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path: Path, config: DocConfig) -> None:
+    locked = tmp_path / "locked_2022.txt"
+    locked.write_text(SEED, encoding="utf-8")
+    locked.chmod(0)
+    _rejected(locked, config, "could not be read")
+
+
+def test_missing_file(tmp_path: Path, config: DocConfig) -> None:
+    (tmp_path / "dangling_2022.txt").symlink_to(tmp_path / "gone.txt")
+    _rejected(tmp_path / "dangling_2022.txt", config, "cannot be opened")

@@ -29,15 +29,17 @@ UNITS: tuple[str, ...] = (
     # per cent, ratios, multiples
     "%", "‰", "个百分点", "百分点", "倍",
     # money
-    "元", "美元", "欧元", "日元", "港元", "英镑",
+    "元", "美元", "欧元", "日元", "港元", "英镑", "人民币",
     # weight, length, area, volume, energy
     "吨标准煤", "吨", "斤", "公斤", "千克", "克", "微克", "毫克",
     "公里", "千米", "米", "厘米", "毫米", "微米", "纳米",
     "平方公里", "平方千米", "平方米", "亩", "公顷",
     "立方米", "升", "标准箱", "标箱", "重量箱",
-    "千瓦时", "千瓦", "瓦", "兆瓦", "吉瓦",
-    # durations (years are never quantities: see _NOT_A_UNIT)
-    "个月", "个季度", "季度", "个星期", "天", "小时", "个小时", "分钟", "个工作日", "工作日", "周", "岁",
+    "千瓦时", "千瓦", "瓦", "兆瓦", "吉瓦", "千伏", "伏", "千卡",
+    "㎡", "m²", "km", "kg", "kW", "kWh", "MW", "GW", "kV", "TEU",
+    # durations (years are never quantities: see _NOT_A_UNIT). A bare 季度 after a number is a
+    # quarter of the year (3季度), so only 个季度 counts.
+    "个月", "个季度", "个星期", "天", "小时", "个小时", "分钟", "个工作日", "工作日", "周", "岁",
     # counts
     "个", "所", "名", "人次", "户次", "件次", "届", "人", "户", "家", "项", "件", "套", "部", "条", "次", "起", "份",
     "场", "处", "辆", "台", "座", "间", "本", "册", "枚", "张", "块", "期", "批", "支", "只", "头",
@@ -48,8 +50,12 @@ UNITS: tuple[str, ...] = (
 )
 # The unit a written form stands for.
 # Durations counted with 个 take the time word as unit (5个季度 → 季度).
+# Symbols take their Chinese name, so one unit has one spelling in the warehouse.
 UNIT_ALIASES: dict[str, str] = {"个百分点": "百分点", "个小时": "小时", "个月": "月", "个工作日": "工作日",
-                                "个季度": "季度", "个星期": "星期"}
+                                "个季度": "季度", "个星期": "星期", "人民币": "元", "㎡": "平方米",
+                                "m²": "平方米", "km": "公里", "kg": "公斤", "kW": "千瓦", "kWh": "千瓦时"}
+# After 个 and a 多/余, the time word is the unit (3个多月 → 3 月 at_least).
+_TIME_AFTER_COUNTER = ("月", "小时", "星期", "季度", "工作日")
 
 # A unit followed by one of these characters is the first half of a word, not a unit
 # (近千万家庭, 13亿多人口, 名单, 部门): the number keeps no unit.
@@ -90,7 +96,7 @@ WORD_AFTER_UNIT: dict[str, str] = {
     "例": "如",
     "班": "子",
     "门": "类户槛",
-    "节": "约能点",
+    "节": "约能点气日奏",
     "列": "入",
     "周": "边期年",
     "米": "粮",
@@ -107,6 +113,8 @@ _NOT_A_UNIT = "年月日号时级后代"
 _NAME_AFTER = "级版+·"
 # Characters right before a number that make it an ordinal or a name (第三届, “4+10”, “3·16”).
 _NAME_BEFORE = "第+·"
+# A list of ordinals ending just before a number (第1、2名): the number is an ordinal too.
+_ORDINAL_LIST = re.compile("第[0-9零〇一二两三四五六七八九十百]+(?:、[0-9零〇一二两三四五六七八九十百]+)*、$")
 # Before a Chinese numeral: an approximation without a value (数千万, 几十个).
 _VAGUE_BEFORE = "数几"
 
@@ -115,6 +123,7 @@ PREFIX_QUALIFIERS: dict[str, Qualifier] = {
     "不少于": "at_least", "不低于": "at_least", "至少有": "at_least", "不超过": "at_most", "不高于": "at_most",
     "大约": "about", "超过": "at_least", "突破": "at_least", "至少": "at_least", "不到": "at_most",
     "不足": "at_most", "将近": "at_most", "接近": "at_most",
+    "约为": "about", "约占": "about", "约有": "about",
     "约": "about", "逾": "at_least", "超": "at_least", "近": "at_most", "上": "at_least",
 }
 # Adverbs that bound a verb standing between them and the number (至少降低30%).
@@ -154,13 +163,16 @@ _SMALL_MAGNITUDES = {"十": 10.0, "百": 100.0, "千": 1000.0}
 
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 # 千 and 百 are magnitudes except where they start a unit (千瓦, 千米, 百分点).
-_MAG = "(?:万|亿|千(?![瓦米克])|百(?!分))"
-_AR = r"[0-9]+(?:\.[0-9]+)?"
+_MAG = "(?:万|亿|千(?![瓦米克伏卡])|百(?!分))"
+# Thousands separators are allowed where they group by three (1,200万元), never in lists (3,4).
+_AR = r"(?:[0-9]{1,3}(?:,[0-9]{3}(?![0-9]))+|[0-9]+)(?:\.[0-9]+)?"
 _CD = "零〇一二两三四五六七八九"
 _NUMBER = re.compile(
     # The leading lookahead is a single character class, which lets the engine skip ahead to the next
     # possible start; without it every position tries the three branches (4-5 times slower).
     f"(?=[0-9{_CD}十百千万亿])(?:"
+    # per cent in words: 百分之三十, 百分之5.5
+    f"(?P<pct>百分之|千分之)(?:{_AR}|[{_CD}十百点]+)|"
     # Arabic, possibly mixed: 6672万, 1.39万亿, 1万6千, 1亿3千多万, 2亿万
     f"{_AR}(?:{_MAG}|[多余](?={_MAG})|{_AR})*"
     # Chinese with a magnitude or 十: 两千多万, 近千万, 九百六十万, 十二
@@ -206,7 +218,7 @@ def _parse(run: str) -> tuple[float, float, bool]:
     for token in _TOKEN.findall(run):
         head = token[0]
         if head.isdigit():
-            number = float(token)
+            number = float(token.replace(",", "") if "," in token else token)
             multiplier = 1.0
         elif head in _CN_DIGITS:
             digit = _CN_DIGITS[head]
@@ -269,6 +281,10 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
     i = bisect_right(starts, start) - 1
     if i >= 0 and start < ends[i]:
         return None
+    if before == "、" and _ORDINAL_LIST.search(text, max(0, start - 12), start):
+        return None  # 第1、2名: every item of a list of ordinals
+    if match.group("pct"):
+        return _per_cent(text, match, run_end)
     head = run[0]
     chinese = not head.isdigit()
     if chinese and not unit and "万" not in run and "亿" not in run:
@@ -298,6 +314,9 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
             unit = None
             end = run_end + (1 if marker else 0)
             after = text[end] if end < len(text) else "\n"
+        elif unit == "个" and after in "多余" and (time := _time_word(text, end + 1)):
+            unit, end, marker = time, end + 1 + len(time), after  # 3个多月: 3 months and more
+            after = text[end] if end < len(text) else "\n"
         elif unit == "个" and after in _ODD_COUNTERS:
             nxt = text[end + 1] if end + 1 < len(text) else "\n"
             if not _is_cjk(nxt):
@@ -326,6 +345,34 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
     canonical = None if unit is None else UNIT_ALIASES.get(unit, unit)
     return _Candidate(start, end, value, multiplier if magnitude else 1.0, None, canonical, qualifier, flags,
                       bare)
+
+
+def _time_word(text: str, at: int) -> str:
+    return next((word for word in _TIME_AFTER_COUNTER if text.startswith(word, at)), "")
+
+
+def _words_number(words: str) -> float:
+    """A number written in Chinese words, with 点 as the decimal point (三点五 → 3.5)."""
+    whole, _, decimals = words.partition("点")
+    value = _parse(whole)[0] if whole else 0.0
+    digits = "".join(str(_CN_DIGITS[c]) for c in decimals if c in _CN_DIGITS)
+    return value + (float("0." + digits) if digits else 0.0)
+
+
+def _per_cent(text: str, match: re.Match[str], run_end: int) -> _Candidate | None:
+    """百分之三十 → 30 %, 千分之五 → 5 ‰."""
+    start = match.start()
+    body = text[match.end("pct") : run_end]
+    if body[0].isdigit():
+        value = float(body.replace(",", ""))
+    elif body.strip("点"):
+        value = _words_number(body)
+    else:
+        return None
+    unit = "%" if match.group("pct") == "百分之" else "‰"
+    qualifier = (SUFFIX_QUALIFIERS.get(text[run_end : run_end + 2])
+                 or _prefix_qualifier(text, start, text[start - 1] if start else "\n") or "exact")
+    return _Candidate(start, run_end, value, 1.0, None, unit, qualifier, (), False)
 
 
 def _resolve(text: str, cands: list[_Candidate]) -> list[_Candidate]:

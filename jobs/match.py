@@ -252,8 +252,8 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     for start, end, ends_with_fact in segments[1:]:
         found = _alias_in(text, start, end, catalog, fact)
         if found is not None:
-            indicator, alias, _position = found
-            if indicator is None:
+            indicator, alias, position = found
+            if indicator is None or _is_part(text, sentence_start, start, position):
                 return None
             return _Subject(indicator, alias, carried=True, post=False, change_text=own)
         if ends_with_fact or text[start:end].lstrip().startswith("其中"):

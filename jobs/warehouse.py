@@ -85,7 +85,7 @@ def _fix_for(error: BaseException, path: Path) -> str:
         r"No space left|File too large|Disk quota|out of disk", text, re.IGNORECASE
     ):
         return (
-            f"the disk holding {path.parent} is full (or a file-size limit was hit). Free space there and run "
+            f"The disk holding {path.parent} is full (or a file-size limit was hit). Free space there and run "
             "again; the published warehouse was not changed"
         )
     if "not a valid DuckDB database" in text or "Corrupt" in text or "corrupt" in text:
@@ -93,7 +93,12 @@ def _fix_for(error: BaseException, path: Path) -> str:
             f"{path} is not a readable DuckDB warehouse (corrupt or truncated). Restore it from a backup, or "
             "move it away so the next run builds a new warehouse; tongbi does not repair it"
         )
-    return "Check that the file and its folder are writable and the disk is healthy, then run again"
+    if isinstance(error, OSError | duckdb.IOException | duckdb.PermissionException):
+        return "Check that the file and its folder are writable and the disk is healthy, then run again"
+    return (
+        "Nothing was published. This is a bug in tongbi or the warehouse was changed outside it; report this "
+        "message"
+    )
 
 
 @contextmanager
@@ -181,35 +186,44 @@ _FILE_SCHEMA: dict[str, Any] = {
 }
 
 
+def _frame(rows: Iterable[tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
+    """Rows → a typed polars frame, built column by column (fast, and typed even when empty)."""
+    columns: list[list[Any]] = [[] for _ in schema]
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema)
+
+
 def fact_frame(batch: Iterable[tuple[str, Sequence[Fact]]]) -> pl.DataFrame:
     """All facts of the given documents, one row each; fact_id is the index in the document's list."""
-    rows = [
+    return _frame((
         (doc_id, i, f.value, f.unit, f.raw, f.qualifier, f.value_high, f.char_start, f.char_end, f.sentence,
          f.section, list(f.flags), f.sentence_start)
         for doc_id, facts in batch
         for i, f in enumerate(facts)
-    ]
-    return pl.DataFrame(rows, schema=_FACT_SCHEMA, orient="row")
+    ), _FACT_SCHEMA)
 
 
 def observation_frame(batch: Iterable[tuple[str | None, Observation]]) -> pl.DataFrame:
-    rows = [
+    return _frame((
         (o.doc_id, o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.qualifier, o.unit,
          o.fact_id, o.quote, list(o.flags), o.note, catalog,
          json.dumps(o.extra, ensure_ascii=False, sort_keys=True))
         for catalog, o in batch
-    ]
-    return pl.DataFrame(rows, schema=_OBSERVATION_SCHEMA, orient="row")
+    ), _OBSERVATION_SCHEMA)
 
 
 def indicator_frame(rows: Iterable[IndicatorRow]) -> pl.DataFrame:
-    data = [(r.catalog, r.indicator_id, r.name, r.unit, list(r.aliases), r.detail) for r in rows]
-    return pl.DataFrame(data, schema=_INDICATOR_SCHEMA, orient="row")
+    return _frame(
+        ((r.catalog, r.indicator_id, r.name, r.unit, list(r.aliases), r.detail) for r in rows), _INDICATOR_SCHEMA
+    )
 
 
 def file_frame(states: Iterable[FileState], seen_at: datetime) -> pl.DataFrame:
-    data = [(s.source_file, s.size, s.mtime_ns, s.bytes_sha256, s.doc_id, seen_at) for s in states]
-    return pl.DataFrame(data, schema=_FILE_SCHEMA, orient="row")
+    return _frame(
+        ((s.source_file, s.size, s.mtime_ns, s.bytes_sha256, s.doc_id, seen_at) for s in states), _FILE_SCHEMA
+    )
 
 
 # ---------------------------------------------------------------- the published file and its working copy
@@ -260,12 +274,12 @@ def _fsync(path: Path, *, directory: bool = False) -> None:
         os.close(fd)
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that writes the storage format DuckDB 1.5 reads."""
+def connect(path: Path, *, read_only: bool = False, label: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that writes the storage format DuckDB 1.5 reads; errors name `label` or `path`."""
     config: dict[str, str | bool | int | float | list[str]] = (
         {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
     )
-    with storage_errors(path, "open the warehouse"):
+    with storage_errors(label or path, "open the warehouse"):
         return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
@@ -293,13 +307,12 @@ class WorkingCopy:
             copy.folder.mkdir(parents=True)
             if published.exists():
                 shutil.copyfile(published, copy.path)
-        copy._con = connect(copy.path)
         try:
-            with storage_errors(copy.path, "open the working copy"):
+            # Errors here are about the published file's content, so the message names that file.
+            copy._con = connect(copy.path, label=published)
+            with storage_errors(published, "read the warehouse"):
                 apply_schema(copy.con, sql_dir)
-                # A truncated file can open fine and fail only when its blocks are read: read them now.
-                for table in ("document_versions", "fact_rows", "observation_rows", "run_log"):
-                    copy.con.execute(f"select count(*) from {table}").fetchall()
+                verify_tables(copy.con)
         except BaseException:
             copy.discard()
             raise
@@ -382,7 +395,9 @@ class WorkingCopy:
             try:
                 self._run(name)
             finally:
-                self.con.unregister(batch)
+                # In an aborted transaction unregister fails too; the first error is the one to report.
+                with suppress(duckdb.Error):
+                    self.con.unregister(batch)
 
     def _require_transaction(self) -> None:
         if not self._in_transaction:
@@ -467,6 +482,16 @@ class WorkingCopy:
             "documents_loaded": row.documents_loaded, "documents_rejected": row.documents_rejected,
             "message": row.message, "command": row.command, "pipeline_sha256": row.pipeline_sha256,
         })
+
+
+def verify_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every block of every table: a truncated file opens fine and fails only when its data is read."""
+    tables = con.execute(
+        "select table_name from duckdb_tables() where database_name = current_database() order by 1"
+    ).fetchall()
+    for (table,) in tables:
+        # hash of the whole row touches every column, so no block is skipped by column pruning.
+        con.execute(f'select bit_xor(hash(t)) from "{table}" as t').fetchall()
 
 
 def _as_date(value: object) -> date | None:

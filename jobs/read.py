@@ -101,7 +101,7 @@ def normalise(text: str) -> str:
     """
     if "\r" in text:
         text = _LINE_ENDINGS.sub("\n", text)
-    if _ZERO_WIDTH.search(text):
+    if any(ch in text for ch in ZERO_WIDTH):
         text = _drop_zero_width(text)
     if any(ch in text for ch in _FULLWIDTH_CHARS):
         text = _FULLWIDTH.sub(_to_ascii, text)

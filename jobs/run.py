@@ -1,0 +1,432 @@
+"""The nightly job: lock → read, extract and match each new or changed document → load → publish → reports.
+
+Consistency when code or catalogs change: a run fingerprints schemas/**/*.toml together with the source of
+the stages that turn text into facts and observations. When the fingerprint differs from the one stored in
+the warehouse, the run re-extracts and re-matches every current document from its stored text in the same
+transaction, so `facts`, `observations` and `indicators` always come from one catalog and one extractor.
+Earlier (superseded) versions keep the rows they were loaded with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from jobs import catalog as catalogs_
+from jobs import doctypes, facts, lock, read, units
+from jobs import match as matching
+from jobs import warehouse as wh
+from jobs.errors import BusyError, CatalogError, DocumentError, StorageError, TongbiError, UsageError
+from jobs.records import Document, Fact, Observation
+from jobs.settings import Settings
+
+Status = Literal["ok", "rejected", "failed", "busy"]
+LOG_ENV = "TONGBI_LOG"  # debug|info|warning: overrides the level chosen from whether stderr is a terminal
+_STAGES = (read, doctypes, facts, catalogs_, units, matching)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did; `exit_code` is what `tongbi run` exits with."""
+
+    run_id: str
+    status: Status
+    exit_code: int
+    documents_seen: int = 0
+    documents_loaded: int = 0
+    documents_rejected: int = 0
+    documents_unchanged: int = 0
+    rejections: tuple[str, ...] = ()
+    message: str = ""
+    reports: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What turns a document into rows: the catalogs, the document rules and their fingerprint."""
+
+    catalogs: tuple[catalogs_.Catalog, ...]
+    config: doctypes.DocConfig
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One document read, extracted and matched, ready to load."""
+
+    document: Document
+    facts: tuple[Fact, ...]
+    observations: tuple[Observation, ...]
+    catalog: str | None
+
+
+@dataclass
+class Scan:
+    """The outcome of reading the candidate files of one run."""
+
+    seen: int = 0
+    unchanged: int = 0
+    parsed: list[Parsed] = field(default_factory=list)
+    files: list[wh.FileState] = field(default_factory=list)
+    rejections: list[str] = field(default_factory=list)
+
+
+def run_job(settings: Settings, *, reports: bool = True) -> RunResult:
+    """The nightly job over the inbox."""
+    return _Run(settings, "run").execute(None, reports=reports)
+
+
+def ingest(settings: Settings, paths: Sequence[Path]) -> RunResult:
+    """Load the given files, or every document in the given folders; no reports."""
+    return _Run(settings, "ingest").execute(list(paths), reports=False)
+
+
+# ---------------------------------------------------------------- pipeline pieces
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)  # stored as UTC in TIMESTAMP columns
+
+
+def fingerprint(schemas: Path) -> str:
+    """sha256 over every catalog and document rule, and the source of every stage that makes rows."""
+    digest = hashlib.sha256()
+    for path in sorted(schemas.rglob("*.toml")):
+        digest.update(path.relative_to(schemas).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for module in _STAGES:
+        digest.update(module.__name__.encode() + b"\0" + inspect.getsource(module).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def load_pipeline(schemas: Path) -> Pipeline:
+    """Catalogs and document rules, validated before anything is touched (CatalogError otherwise)."""
+    if not schemas.is_dir():
+        raise UsageError(f"{schemas}: the schemas folder does not exist. Pass --schemas DIR or set TONGBI_SCHEMAS.")
+    return Pipeline(catalogs_.load_catalogs(schemas), doctypes.load(schemas), fingerprint(schemas))
+
+
+def indicator_rows(catalogs: Iterable[catalogs_.Catalog]) -> list[wh.IndicatorRow]:
+    return [
+        wh.IndicatorRow(
+            catalog=c.id, indicator_id=i.id, name=i.name, unit=i.unit, aliases=i.aliases,
+            detail=json.dumps(
+                {"measure": i.measure, "exclude": list(i.exclude), "group": i.group,
+                 "description": i.description, "catalog_name": c.name},
+                ensure_ascii=False, sort_keys=True,
+            ),
+        )
+        for c in catalogs
+        for i in c.indicators
+    ]
+
+
+def parse(doc: Document, pipeline: Pipeline, log: logging.LoggerAdapter[logging.Logger]) -> Parsed:
+    """Facts and observations of one document."""
+    found = tuple(facts.extract(doc.text))
+    catalog = catalogs_.for_document(pipeline.catalogs, doc)
+    if catalog is None:
+        log.info("%s: no catalog applies to it (kind %s); facts only", doc.source_file, doc.kind)
+        return Parsed(doc, found, (), None)
+    try:
+        rule = pipeline.config.rule(doc.kind)
+    except KeyError as error:
+        log.warning("%s: %s; loaded without observations", doc.source_file, error.args[0])
+        return Parsed(doc, found, (), catalog.id)
+    return Parsed(doc, found, tuple(matching.match(doc, list(found), catalog, rule)), catalog.id)
+
+
+def source_key(path: Path, inbox: Path | None) -> str:
+    """How a file is remembered: relative to the inbox when inside it (symlinks not followed)."""
+    absolute = Path(os.path.abspath(path))
+    if inbox is not None:
+        try:
+            return absolute.relative_to(os.path.abspath(inbox)).as_posix()
+        except ValueError:
+            pass
+    return absolute.as_posix()
+
+
+def candidates(settings: Settings, paths: list[Path] | None) -> tuple[list[Path], Path | None]:
+    """The files a run looks at, and the folder their names are relative to."""
+    if paths is None:
+        if not settings.inbox.is_dir():
+            raise UsageError(f"{settings.inbox}: the inbox folder does not exist. Create it or pass --inbox DIR.")
+        return read.iter_inbox(settings.inbox), settings.inbox
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(read.iter_inbox(path))
+        elif path.exists() or path.is_symlink():
+            found.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder. Check the path and run `tongbi ingest` again.")
+    inbox = settings.inbox if settings.inbox.is_dir() else None
+    return found, inbox
+
+
+# ---------------------------------------------------------------- logging and progress
+
+
+class _Handler(logging.Handler):
+    """Writes to the stderr of the moment (so pytest's capture and rich's live display both see it)."""
+
+    def __init__(self, console: object | None) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        if self.console is not None:
+            self.console.print(line, markup=False, highlight=False)  # type: ignore[attr-defined]
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+
+def _level(tty: bool) -> int:
+    chosen = os.environ.get(LOG_ENV, "").upper()
+    if chosen in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        return int(getattr(logging, chosen))
+    return logging.INFO if tty else logging.WARNING
+
+
+@contextmanager
+def _logging(run_id: str) -> Iterator[tuple[logging.LoggerAdapter[logging.Logger], object | None]]:
+    tty = sys.stderr.isatty()
+    console = None
+    if tty:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    logger = logging.getLogger(f"tongbi.run.{run_id}")
+    logger.propagate = False
+    handler = _Handler(console)
+    handler.setFormatter(logging.Formatter(f"tongbi {run_id} %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(_level(tty))
+    try:
+        yield logging.LoggerAdapter(logger, {}), console
+    finally:
+        logger.removeHandler(handler)
+
+
+@contextmanager
+def _progress(console: object | None, total: int) -> Iterator[object | None]:
+    if console is None or total == 0:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]reading[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=console, transient=True,  # type: ignore[arg-type]
+    ) as bar:
+        bar.add_task("", total=total)
+        yield bar
+
+
+# ---------------------------------------------------------------- one run
+
+
+class _Run:
+    def __init__(self, settings: Settings, command: Literal["run", "ingest"]) -> None:
+        self.settings = settings
+        self.command = command
+        self.run_id = new_run_id()
+        self.started = _now()
+        self.fingerprint: str | None = None
+
+    def execute(self, paths: list[Path] | None, *, reports: bool) -> RunResult:
+        clock = time.monotonic()
+        with _logging(self.run_id) as (log, console):
+            self.log = log
+            self.console = console
+            try:
+                with lock.hold(wh.lock_path(self.settings.warehouse)):
+                    result = self._locked(paths, reports=reports)
+            except BusyError as error:
+                log.error("%s", error)
+                return RunResult(self.run_id, "busy", error.exit_code, message=str(error))
+            except StorageError as error:  # the lock folder itself could not be made
+                log.error("%s", error)
+                return RunResult(self.run_id, "failed", error.exit_code, message=str(error))
+            self._summary(result, time.monotonic() - clock)
+            return result
+
+    def _summary(self, result: RunResult, seconds: float) -> None:
+        line = (
+            f"tongbi {self.run_id} {self.command} {result.status}: {result.documents_seen} seen, "
+            f"{result.documents_loaded} loaded, {result.documents_unchanged} unchanged, "
+            f"{result.documents_rejected} rejected in {seconds:.1f} s → {self.settings.warehouse}"
+        )
+        if result.message and result.status == "failed":
+            line += f" ({result.message})"
+        print(line, file=sys.stderr, flush=True)
+
+    def _fail(self, error: TongbiError, scan: Scan | None = None) -> RunResult:
+        """Log the error and leave a `runs` row for the failed run where the warehouse still allows it."""
+        self.log.error("%s", error)
+        scan = scan or Scan()
+        row = self._row("failed", scan, loaded=0, message=str(error))
+        try:
+            wh.record_run_only(self.settings.warehouse, row)
+        except TongbiError as second:
+            self.log.error("this run could not be recorded in runs: %s", second)
+        return RunResult(
+            self.run_id, "failed", error.exit_code, scan.seen, 0, len(scan.rejections), scan.unchanged,
+            tuple(scan.rejections), str(error),
+        )
+
+    def _row(self, status: str, scan: Scan, *, loaded: int, message: str) -> wh.RunRow:
+        return wh.RunRow(
+            run_id=self.run_id, started_at=self.started, finished_at=_now(), status=status,
+            documents_seen=scan.seen, documents_loaded=loaded, documents_rejected=len(scan.rejections),
+            message=message, command=self.command, pipeline_sha256=self.fingerprint,
+        )
+
+    def _locked(self, paths: list[Path] | None, *, reports: bool) -> RunResult:
+        log = self.log
+        log.info("phase: catalogs")
+        try:
+            pipeline = load_pipeline(self.settings.schemas)
+            self.fingerprint = pipeline.fingerprint
+            files, inbox = candidates(self.settings, paths)
+        except (CatalogError, UsageError) as error:
+            return self._fail(error)
+        log.info("phase: open working copy")
+        try:
+            copy = wh.WorkingCopy.open(self.settings.warehouse, self.run_id)
+        except StorageError as error:
+            return self._fail(error)
+        scan = Scan()
+        try:
+            log.info("phase: reading %d files", len(files))
+            scan = self._scan(copy, files, inbox, pipeline)
+            log.info("phase: loading")
+            loaded = self._load(copy, scan, pipeline)
+            log.info("phase: publishing")
+            copy.publish()
+        except StorageError as error:
+            copy.discard()
+            return self._fail(error, scan)
+        except BaseException as error:
+            copy.discard()
+            if isinstance(error, Exception):
+                self._fail(StorageError(f"internal error, nothing was published: {error!r}"), scan)
+            raise
+        status: Status = "rejected" if scan.rejections else "ok"
+        code, message = (1 if scan.rejections else 0), ""
+        written: tuple[Path, ...] = ()
+        if reports:
+            try:
+                written = self._reports()
+            except TongbiError as error:  # the warehouse is published; only the reports are stale
+                log.error("%s", error)
+                status, code, message = "failed", error.exit_code, str(error)
+        log.info("phase: done")
+        return RunResult(
+            self.run_id, status, code, scan.seen, loaded, len(scan.rejections), scan.unchanged,
+            tuple(scan.rejections), message, written,
+        )
+
+    def _scan(self, copy: wh.WorkingCopy, files: list[Path], inbox: Path | None, pipeline: Pipeline) -> Scan:
+        scan = Scan(seen=len(files))
+        known = copy.file_states()
+        current = copy.current_doc_ids()
+        with _progress(self.console, len(files)) as bar:
+            for path in files:
+                self._scan_one(scan, path, inbox, known, current, pipeline)
+                if bar is not None:
+                    bar.advance(bar.task_ids[0])  # type: ignore[attr-defined]
+        return scan
+
+    def _scan_one(
+        self, scan: Scan, path: Path, inbox: Path | None, known: dict[str, wh.FileState], current: set[str],
+        pipeline: Pipeline,
+    ) -> None:
+        key = source_key(path, inbox)
+        before = known.get(key)
+        try:
+            stat = path.stat()
+            if before and (before.size, before.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                scan.unchanged += 1  # not even read
+                return
+            # A symlink goes to read_document unhashed: it decides whether its target may be read at all.
+            digest = wh.file_sha256(path) if path.is_file() and not path.is_symlink() else ""
+            if before and digest and before.bytes_sha256 == digest:
+                scan.unchanged += 1  # touched, same bytes: remember the new mtime only
+                scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, before.doc_id))
+                return
+            doc = read.read_document(path, pipeline.config, inbox=inbox)
+        except DocumentError as error:
+            scan.rejections.append(str(error))
+            self.log.warning("rejected %s", error)
+            return
+        except OSError as error:
+            problem = DocumentError(path, f"could not be read ({error.strerror})", "Check the file and its permissions")
+            scan.rejections.append(str(problem))
+            self.log.warning("rejected %s", problem)
+            return
+        scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, doc.doc_id))
+        if doc.doc_id in current:
+            scan.unchanged += 1  # same content as a current document, under another name or encoding
+            self.log.info("%s: same content as a loaded document (%s)", key, doc.doc_id)
+            return
+        current.add(doc.doc_id)
+        self.log.info("%s: new version %s (%s %s %d)", key, doc.doc_id, doc.org, doc.kind, doc.period_year)
+        scan.parsed.append(parse(doc, pipeline, self.log))
+
+    def _load(self, copy: wh.WorkingCopy, scan: Scan, pipeline: Pipeline) -> int:
+        """Everything of this run in one transaction; returns the number of new versions."""
+        stale = copy.meta("pipeline_sha256") != pipeline.fingerprint
+        rematched = self._rematch(copy, scan, pipeline) if stale else []
+        loaded_at = _now()
+        with copy.transaction():
+            for item in scan.parsed:
+                copy.add_version(item.document, run_id=self.run_id, loaded_at=loaded_at)
+            copy.add_facts((p.document.doc_id, p.facts) for p in scan.parsed)
+            if rematched:
+                ids = [p.document.doc_id for p in rematched]
+                copy.replace_facts(ids, ((p.document.doc_id, p.facts) for p in rematched))
+            every = [*scan.parsed, *rematched]
+            copy.replace_observations(
+                (p.document.doc_id for p in every), ((p.catalog, o) for p in every for o in p.observations)
+            )
+            if stale:
+                copy.replace_indicators(indicator_rows(pipeline.catalogs))
+                copy.set_meta("pipeline_sha256", pipeline.fingerprint)
+            copy.record_files(scan.files, loaded_at)
+            message = "; ".join(scan.rejections)
+            status = "rejected" if scan.rejections else "ok"
+            copy.record_run(self._row(status, scan, loaded=len(scan.parsed), message=message))
+        return len(scan.parsed)
+
+    def _rematch(self, copy: wh.WorkingCopy, scan: Scan, pipeline: Pipeline) -> list[Parsed]:
+        """Catalogs or extractor changed: every current document not loaded now is extracted and matched again."""
+        fresh = {p.document.doc_id for p in scan.parsed}
+        docs = [d for d in copy.current_documents() if d.doc_id not in fresh]
+        if docs:
+            self.log.info("catalogs or extractor changed: re-matching %d current documents", len(docs))
+        return [parse(doc, pipeline, self.log) for doc in docs]
+
+    def _reports(self) -> tuple[Path, ...]:
+        from jobs import report
+
+        self.log.info("phase: reports")
+        return tuple(report.write_reports(self.settings.warehouse, self.settings.reports))
+

@@ -663,7 +663,7 @@ def _path(points: Iterable[tuple[int, float, float]]) -> tuple[str, ...]:
 
 def chart(rows: Sequence[Comparison], name: str, unit: str) -> Chart:
     """The history of one indicator: results as a solid line, goals as a dashed one, axes labelled."""
-    width, height, left, right, top, bottom = 640, 280, 64, 16, 16, 48
+    width, height, left, right, top, bottom = 640, 280, 64, 24, 16, 48
     actual = [(r.year, r.value.value) for r in rows if r.value is not None]
     derived = [(r.prev_year, r.prev.value) for r in rows if r.prev is not None and r.prev_year is not None
                and "derived" in r.flags]

@@ -162,22 +162,21 @@ def source_key(path: Path, inbox: Path | None) -> str:
     return absolute.as_posix()
 
 
-def candidates(settings: Settings, paths: list[Path] | None) -> tuple[list[Path], Path | None]:
-    """The files a run looks at, and the folder their names are relative to."""
+def candidates(settings: Settings, paths: list[Path] | None) -> list[tuple[Path, Path | None]]:
+    """The files a run looks at, each with the folder it must stay inside (None: a file named directly)."""
     if paths is None:
         if not settings.inbox.is_dir():
             raise UsageError(f"{settings.inbox}: the inbox folder does not exist. Create it or pass --inbox DIR.")
-        return read.iter_inbox(settings.inbox), settings.inbox
-    found: list[Path] = []
+        return [(path, settings.inbox) for path in read.iter_inbox(settings.inbox)]
+    found: list[tuple[Path, Path | None]] = []
     for path in paths:
         if path.is_dir():
-            found.extend(read.iter_inbox(path))
+            found.extend((item, path) for item in read.iter_inbox(path))
         elif path.exists() or path.is_symlink():
-            found.append(path)
+            found.append((path, None))
         else:
             raise UsageError(f"{path}: no such file or folder. Check the path and run `tongbi ingest` again.")
-    inbox = settings.inbox if settings.inbox.is_dir() else None
-    return found, inbox
+    return found
 
 
 # ---------------------------------------------------------------- logging and progress
@@ -305,7 +304,7 @@ class _Run:
         try:
             pipeline = load_pipeline(self.settings.schemas)
             self.fingerprint = pipeline.fingerprint
-            files, inbox = candidates(self.settings, paths)
+            files = candidates(self.settings, paths)
         except (CatalogError, UsageError) as error:
             return self._fail(error)
         log.info("phase: open working copy")
@@ -316,7 +315,7 @@ class _Run:
         scan = Scan()
         try:
             log.info("phase: reading %d files", len(files))
-            scan = self._scan(copy, files, inbox, pipeline)
+            scan = self._scan(copy, files, pipeline)
             log.info("phase: loading")
             loaded = self._load(copy, scan, pipeline)
             log.info("phase: publishing")
@@ -344,12 +343,12 @@ class _Run:
             tuple(scan.rejections), message, written,
         )
 
-    def _scan(self, copy: wh.WorkingCopy, files: list[Path], inbox: Path | None, pipeline: Pipeline) -> Scan:
+    def _scan(self, copy: wh.WorkingCopy, files: list[tuple[Path, Path | None]], pipeline: Pipeline) -> Scan:
         scan = Scan(seen=len(files))
         known = copy.file_states()
         current = copy.current_doc_ids()
         with _progress(self.console, len(files)) as bar:
-            for path in files:
+            for path, inbox in files:
                 self._scan_one(scan, path, inbox, known, current, pipeline)
                 if bar is not None:
                     bar.advance(bar.task_ids[0])  # type: ignore[attr-defined]
@@ -359,7 +358,7 @@ class _Run:
         self, scan: Scan, path: Path, inbox: Path | None, known: dict[str, wh.FileState], current: set[str],
         pipeline: Pipeline,
     ) -> None:
-        key = source_key(path, inbox)
+        key = source_key(path, self.settings.inbox)  # unique across inbox and ingested folders
         before = known.get(key)
         try:
             stat = path.stat()

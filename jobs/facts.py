@@ -39,12 +39,13 @@ UNITS: tuple[str, ...] = (
     "㎡", "m²", "km", "kg", "kW", "kWh", "MW", "GW", "kV", "TEU",
     # durations (years are never quantities: see _NOT_A_UNIT). A bare 季度 after a number is a
     # quarter of the year (3季度), so only 个季度 counts.
-    "个月", "个季度", "个星期", "天", "小时", "个小时", "分钟", "个工作日", "工作日", "周", "岁",
+    "个月", "个季度", "个星期", "天", "周岁", "小时", "个小时", "分钟", "个工作日", "工作日", "周", "岁",
     # counts
     "个", "所", "名", "人次", "户次", "件次", "届", "人", "户", "家", "项", "件", "套", "部", "条", "次", "起", "份",
     "场", "处", "辆", "台", "座", "间", "本", "册", "枚", "张", "块", "期", "批", "支", "只", "头",
     "株", "棵", "种", "类", "篇", "位", "例", "对", "组", "轮", "艘", "架", "列", "班", "栋", "幢",
-    "层", "床", "宗", "笔", "颗", "档", "门", "节", "款", "课时", "学时", "方面", "车次", "架次", "艘次", "班次",
+    "层", "床", "宗", "笔", "颗", "档", "门", "节", "款", "课时", "学时", "盏", "堂", "幅", "面", "度", "分", "方面",
+    "车次", "架次", "艘次", "班次",
     # medals: 14金14银11铜
     "金", "银", "铜",
 )
@@ -102,6 +103,10 @@ WORD_AFTER_UNIT: dict[str, str] = {
     "米": "粮",
     "层": "面次级",
     "床": "位",
+    "面": "向临积貌对上",
+    "度": "假过日",
+    "堂": "课",
+    "分": "之钟享别类期配批布局工析担成解散",  # 95分 is a score; 三分之一, 分享, 分批 are words
     "笔": "记",
     "轮": "回",
     "次": "会全产",  # 五次会议, 四次全会: ordinals; 三次产业: the tertiary sector
@@ -115,6 +120,8 @@ _NAME_AFTER = "级版+·"
 _NAME_BEFORE = "第+·"
 # A list of ordinals ending just before a number (第1、2名): the number is an ordinal too.
 _ORDINAL_LIST = re.compile("第[0-9零〇一二两三四五六七八九十百]+(?:、[0-9零〇一二两三四五六七八九十百]+)*、$")
+# Idioms whose second half looks like a bounded magnitude (成千上万, 成百上千).
+_IDIOMS_BEFORE = frozenset({"成千", "成百"})
 # Before a Chinese numeral: an approximation without a value (数千万, 几十个).
 _VAGUE_BEFORE = "数几"
 
@@ -145,6 +152,8 @@ _MINUS = "-－−"
 # A bare Chinese digit (两次, 三档) is a count only before these measure words; elsewhere it is
 # rhetoric (一个中心、两个基本点, 一批, 三大主粮). 一 needs a qualifier (至少有一人, 一个月以上) or 倍.
 _CHINESE_DIGIT_UNITS = "次档人名倍所家户批期"
+# Units after which a bare 一 is a measurement (提高一倍, 提高一个百分点), not rhetoric (一个中心).
+_MEASURES_OF_ONE = frozenset({"倍", "个百分点"})
 # 期 after a Chinese digit is a phase (二期工程) unless the text divides into phases (分两期).
 _PHASE_UNITS = "期"
 # Units that, after a Chinese numeral, make an ordinal (十三届全国人大) or an outline of what
@@ -178,7 +187,7 @@ _NUMBER = re.compile(
     # Chinese with a magnitude or 十: 两千多万, 近千万, 九百六十万, 十二
     f"|[{_CD}]*(?:十|{_MAG})(?:[{_CD}十]|{_MAG}|[多余](?={_MAG}))*"
     # a bare Chinese digit before a counting measure word: 两次, 三档
-    f"|[一二两三四五六七八九](?=[{_CHINESE_DIGIT_UNITS}]|个月)"
+    f"|[一二两三四五六七八九](?=[{_CHINESE_DIGIT_UNITS}]|个月|个百分点)"
     ")"
     f"(?P<q>[多余])?(?P<u>(?:{_UNIT_RE})(?:/(?:{_UNIT_RE}))?)?"
 )
@@ -187,8 +196,9 @@ _SENTENCE_END = re.compile("[。！？；!?;\n]")
 # A heading starts a line; the pattern starts at the line break before it (a literal the engine can
 # scan for quickly), and the text is searched with a "\n" put in front so the first line counts too.
 _HEADING = re.compile(
-    "\n[ \t\u3000]*(?:(?P<l1>[一二三四五六七八九十]+、)|(?P<l2>[（(][一二三四五六七八九十]+[）)])"
-    "|(?P<l3>[0-9]+[.．、](?![0-9]))|(?P<l4>[（(][0-9]+[）)]))[^\n。！？；]*"
+    "\n[ \t\u3000]*(?:(?P<l0>第[一二三四五六七八九十]+(?:部分|章|篇))"
+    "|(?P<l1>[一二三四五六七八九十]+、)|(?P<l2>[（(][一二三四五六七八九十]+[）)])"
+    "|(?P<l3>[0-9]+[.．、](?![0-9]))|(?P<l4>[（(][0-9]+[）)]))[^\n。！？；：:]*"
 )
 # Short quotations and titles are names (“十大提升工程”, “4+10”, 《中国制造2025》).
 _NAME_SPAN = re.compile("“[^“”\n]{1,30}”|《[^《》\n]{1,80}》")
@@ -304,7 +314,8 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         if len(run) == 1 and head in _CN_DIGITS:
             if unit in _PHASE_UNITS and before != "分":
                 return None
-            if head == "一" and prefix is None and unit != "倍" and text[end : end + 2] not in SUFFIX_QUALIFIERS:
+            if head == "一" and prefix is None and unit not in _MEASURES_OF_ONE \
+                    and text[end : end + 2] not in SUFFIX_QUALIFIERS:
                 return None
     flags: tuple[str, ...] = ()
     after = text[end] if end < len(text) else "\n"
@@ -324,6 +335,10 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
                 after = nxt
     if after in _NAME_AFTER or (after.isascii() and after.isalpha()):
         return None
+    if unit == "分" and before == "时":
+        return None  # 8时30分: a time of day
+    if text[start - 3 : start - 1] in _IDIOMS_BEFORE:
+        return None  # 成千上万: "very many", no value
     if not unit and (after in _NOT_A_UNIT or text.startswith("周年", end)):
         return None
     value, multiplier, ambiguous = _parse(run)
@@ -340,8 +355,8 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         qualifier = suffix
     elif prefix is not None:
         qualifier = prefix
-    elif internal:
-        qualifier = "at_least"
+    elif internal or (after in "多余" and unit and not _is_cjk(text[end + 1 : end + 2] or "\n")):
+        qualifier = "at_least"  # 6600多万, 17万余米, and 增长1倍多。
     canonical = None if unit is None else UNIT_ALIASES.get(unit, unit)
     return _Candidate(start, end, value, multiplier if magnitude else 1.0, None, canonical, qualifier, flags,
                       bare)

@@ -404,3 +404,152 @@ def test_seed_summary(observe: Any) -> None:
     assert len(observations) >= 60
     counts = Counter((o.org, o.indicator_id, o.year, o.basis, o.doc_id) for o in observations)
     assert max(counts.values()) == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The yoy and goals views, on a real DuckDB file with tables named like the warehouse's views
+# ---------------------------------------------------------------------------------------------------------------
+
+VIEWS = ROOT / "warehouse" / "sql" / "views"
+BASE_TABLES = (
+    "create table documents (doc_id varchar, org varchar, title varchar, kind varchar, period_year integer, "
+    "published_on date, doc_number varchar, source_file varchar, sha256 varchar, chars integer, loaded_at timestamp)",
+    "create table indicators (catalog varchar, indicator_id varchar, name varchar, unit varchar, aliases varchar[])",
+    "create table observations (org varchar, indicator_id varchar, year integer, basis varchar, value double, "
+    "value_high double, qualifier varchar, unit varchar, doc_id varchar, fact_id integer, quote varchar, "
+    "flags varchar[], note varchar)",
+)
+
+
+def warehouse_with(tmp_path: Path, documents: list[tuple[str, int]], observations: list[Observation]) -> Any:
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "views.duckdb"))
+    for statement in BASE_TABLES:
+        con.execute(statement)
+    for name in ("yoy.sql", "goals.sql"):
+        sql = (VIEWS / name).read_text(encoding="utf-8")
+        assert len(con.extract_statements(sql)) == 1, f"{name} must hold one statement"
+        assert sql.rstrip().endswith("select * from final")
+        con.execute(sql)
+    con.executemany("insert into documents (doc_id, org, period_year) values (?, 'o', ?)", documents)
+    con.executemany(
+        "insert into observations values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.qualifier, o.unit, o.doc_id, o.fact_id,
+          o.quote, list(o.flags), o.note) for o in observations],
+    )
+    return con
+
+
+def obs(indicator: str, year: int, basis: str, value: float, doc: str, *, qualifier: str = "exact",
+        high: float | None = None, org: str = "o") -> Observation:
+    return Observation(org=org, indicator_id=indicator, year=year, basis=basis, value=value,  # type: ignore[arg-type]
+                       value_high=high, qualifier=qualifier, unit="家", doc_id=doc, fact_id=0,  # type: ignore[arg-type]
+                       quote="…")
+
+
+def rows(con: Any, sql: str) -> list[dict[str, Any]]:
+    result = con.execute(sql)
+    names = [column[0] for column in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def test_yoy_against_derived_value_agrees_within_rounding(tmp_path: Path) -> None:
+    con = warehouse_with(tmp_path, [("d22", 2022)], [
+        obs("shops", 2022, "actual", 90, "d22"), obs("shops", 2022, "change", 14, "d22"),
+        obs("shops", 2022, "change_pct", 18.4, "d22"), obs("shops", 2021, "derived", 76, "d22"),
+    ])
+    (row,) = rows(con, "select * from yoy")
+    assert list(row)[:10] == ["org", "indicator_id", "year", "value", "prev_year", "prev_value", "change",
+                              "change_pct", "stated_change_pct", "check"]
+    assert (row["year"], row["value"], row["prev_year"], row["prev_value"], row["change"]) == (2022, 90, 2021, 76, 14)
+    assert row["change_pct"] == pytest.approx(18.421, abs=1e-3)
+    assert (row["stated_change_pct"], row["check"], row["prev_basis"]) == (18.4, "agrees", "derived")
+
+
+@pytest.mark.parametrize(
+    ("prev", "stated", "check"),
+    [
+        (76, 18.4, "agrees"),  # 18.42
+        (76, 18, "agrees"),  # stated without decimals: 18.42 rounds to 18
+        (76, 18.6, "differs"),
+        (75, 18.4, "differs"),  # 20.0
+        (76, None, "cannot check"),
+        (None, 18.4, "cannot check"),
+    ],
+)
+def test_yoy_check(tmp_path: Path, prev: float | None, stated: float | None, check: str) -> None:
+    observations = [obs("shops", 2022, "actual", 90, "d22")]
+    if prev is not None:
+        observations.append(obs("shops", 2021, "derived", prev, "d22"))
+    if stated is not None:
+        observations.append(obs("shops", 2022, "change_pct", stated, "d22"))
+    con = warehouse_with(tmp_path, [("d22", 2022)], observations)
+    assert rows(con, 'select "check" from yoy') == [{"check": check}]
+
+
+def test_yoy_prefers_previous_documents_actual(tmp_path: Path) -> None:
+    """The previous year's own document beats a value derived in this year's; a restatement loses to it too."""
+    con = warehouse_with(tmp_path, [("d21", 2021), ("d22", 2022)], [
+        obs("shops", 2021, "actual", 80, "d21"),
+        obs("shops", 2021, "actual", 81, "d22"),  # restated later: the 2021 document stays the source
+        obs("shops", 2022, "actual", 90, "d22"),
+        obs("shops", 2021, "derived", 76, "d22"),
+    ])
+    by_year = {row["year"]: row for row in rows(con, "select * from yoy")}
+    assert by_year[2021]["value"] == 80 and by_year[2021]["prev_value"] is None
+    assert (by_year[2022]["prev_value"], by_year[2022]["prev_basis"], by_year[2022]["change"]) == (80, "actual", 10)
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "target", "high", "actual", "met"),
+    [
+        ("at_least", 1000, None, 1312, True),
+        ("at_least", 1100, None, 1099, False),
+        ("at_most", 4.5, None, 4.02, True),
+        ("at_most", 4.5, None, 4.6, False),
+        ("range", 6.5, 7, 6.7, True),
+        ("range", 6.5, 7, 7.2, False),
+        ("about", 6.5, None, 6.9, True),  # within 10 %
+        ("about", 3, None, 2, False),
+        ("about", 5.5, None, 3, False),
+        ("exact", 3, None, 2.8, True),
+        ("about", 5, None, None, None),  # no result yet
+    ],
+)
+def test_goals_met(tmp_path: Path, qualifier: str, target: float, high: float | None, actual: float | None,
+                   met: bool | None) -> None:
+    observations = [obs("x", 2016, "target", target, "r2016", qualifier=qualifier, high=high)]
+    if actual is not None:
+        observations.append(obs("x", 2016, "actual", actual, "r2017"))
+    con = warehouse_with(tmp_path, [("r2016", 2015), ("r2017", 2016)], observations)
+    (row,) = rows(con, "select * from goals")
+    assert list(row)[:7] == ["org", "indicator_id", "year", "target", "target_high", "actual", "met"]
+    assert (row["year"], row["target"], row["target_high"], row["actual"], row["met"]) == (2016, target, high,
+                                                                                          actual, met)
+    assert row["target_doc_id"] == "r2016"
+
+
+def test_views_on_the_real_series(tmp_path: Path, observe: Any) -> None:
+    """read → facts → match over the national reports and the seed, then the views: no hand edits."""
+    names = [*sorted({row[0] for row in NATIONAL}), "xinjian-jiaoti_2022.txt"]
+    documents, observations = [], []
+    for name in names:
+        doc, found = observe(name)
+        documents.append((doc.doc_id, doc.period_year))
+        observations.extend(found)
+    con = warehouse_with(tmp_path, documents, observations)
+    shops = rows(con, "select * from yoy where indicator_id = 'lottery_shops' and year = 2022")
+    assert [(r["value"], r["prev_value"], r["stated_change_pct"], r["check"]) for r in shops] == [
+        (90, 76, 18.4, "agrees")]
+    goals = {r["year"]: (r["target"], r["actual"], r["met"]) for r in
+             rows(con, "select * from goals where indicator_id = 'gdp_growth' order by year")}
+    assert goals == {
+        2015: (7, 6.9, True), 2016: (6.5, 6.7, True), 2017: (6.5, 6.9, True), 2018: (6.5, 6.6, True),
+        2019: (6, None, None),  # the 2020 report is not in the corpus
+        2021: (6, 8.1, True), 2022: (5.5, 3, False), 2023: (5, 5.2, True), 2024: (5, 5, True), 2025: (5, None, None),
+    }
+    jobs = rows(con, "select year, met from goals where indicator_id = 'new_urban_jobs' and actual is not null")
+    assert jobs and all(row["met"] for row in jobs)
+    gdp = {r["year"]: r["value"] for r in rows(con, "select * from yoy where indicator_id = 'gdp_growth'")}
+    assert gdp[2015] == 6.9 and gdp[2023] == 5.2

@@ -1,0 +1,110 @@
+-- Year over year: each year's result against the previous year's, and the change the document states.
+--   value              the year's actual (from the document reviewing that year, else the latest that gives it)
+--   prev_value         the previous year's actual (from the document reviewing that year), or failing that the
+--                      value derived for it (e.g. 现有门店90家 − 门店增加14家 = 76), preferably by this year's document
+--   change, change_pct value − prev_value, and that in per cent of prev_value
+--   stated_change_pct  the per-cent change the document states for the year (basis change_pct: 比去年增幅18.4%)
+--   check              'agrees' when change_pct rounds to the stated figure at the stated figure's own decimals
+--                      (18.42 vs 18.4: agrees; 18.6 vs 18.4: differs), 'differs', or 'cannot check' when
+--                      either side is missing
+-- Extra columns: unit, prev_basis ('actual' or 'derived'), doc_id (of value, else of the stated change).
+create or replace view yoy as
+with docs as (
+    select doc_id, period_year, published_on from documents
+),
+
+ranked as (
+    select
+        o.org, o.indicator_id, o.year, o.basis, o.value, o.unit, o.doc_id,
+        row_number() over (
+            partition by o.org, o.indicator_id, o.year, o.basis
+            order by
+                d.period_year = o.year desc,      -- the document that reviews the year
+                d.period_year = o.year + 1 desc,  -- a derived value comes from the next year's document
+                d.period_year desc,
+                d.published_on desc nulls last,
+                o.doc_id
+        ) as pick
+    from observations as o
+    inner join docs as d on o.doc_id = d.doc_id
+    where o.basis in ('actual', 'derived', 'change_pct')
+),
+
+chosen as (
+    select * from ranked where pick = 1
+),
+
+actuals as (
+    select org, indicator_id, year, value, unit, doc_id from chosen where basis = 'actual'
+),
+
+derived as (
+    select org, indicator_id, year, value from chosen where basis = 'derived'
+),
+
+stated as (
+    select org, indicator_id, year, value as stated_change_pct, doc_id from chosen where basis = 'change_pct'
+),
+
+years as (
+    select org, indicator_id, year from actuals
+    union
+    select org, indicator_id, year from stated
+),
+
+joined as (
+    select
+        y.org,
+        y.indicator_id,
+        y.year,
+        a.value,
+        coalesce(p.value, dv.value) as prev_value,
+        case when p.value is not null then 'actual' when dv.value is not null then 'derived' end as prev_basis,
+        s.stated_change_pct,
+        a.unit,
+        coalesce(a.doc_id, s.doc_id) as doc_id
+    from years as y
+    left join actuals as a
+        on a.org = y.org and a.indicator_id = y.indicator_id and a.year = y.year
+    left join actuals as p
+        on p.org = y.org and p.indicator_id = y.indicator_id and p.year = y.year - 1
+    left join derived as dv
+        on dv.org = y.org and dv.indicator_id = y.indicator_id and dv.year = y.year - 1
+    left join stated as s
+        on s.org = y.org and s.indicator_id = y.indicator_id and s.year = y.year
+),
+
+computed as (
+    select
+        *,
+        case when prev_value is not null then year - 1 end as prev_year,
+        value - prev_value as change,
+        case when prev_value <> 0 then 100 * (value - prev_value) / abs(prev_value) end as change_pct,
+        -- decimals the stated figure was written with: 18.4 → 1, 10 → 0
+        length(rtrim(split_part(cast(stated_change_pct as varchar), '.', 2), '0')) as stated_decimals
+    from joined
+),
+
+final as (
+    select
+        org,
+        indicator_id,
+        year,
+        value,
+        prev_year,
+        prev_value,
+        change,
+        change_pct,
+        stated_change_pct,
+        case
+            when change_pct is null or stated_change_pct is null then 'cannot check'
+            when abs(change_pct - stated_change_pct) <= 0.5 * pow(10, -stated_decimals) + 1e-9 then 'agrees'
+            else 'differs'
+        end as "check",
+        unit,
+        prev_basis,
+        doc_id
+    from computed
+)
+
+select * from final

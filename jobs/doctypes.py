@@ -23,11 +23,23 @@ _BLANK = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
+class OrgPattern:
+    """A regex with a named group `org`; `name` builds the organisation from it ("{org}人民政府")."""
+
+    pattern: str
+    name: str = "{org}"
+
+    def find(self, text: str) -> str | None:
+        match = re.search(self.pattern, text, re.MULTILINE)
+        return self.name.format(org=match.group("org")) if match and match.group("org") else None
+
+
+@dataclass(frozen=True)
 class DocConfig:
     """How documents are recognised: kind rules, organisation patterns and aliases."""
 
     kinds: tuple[KindRule, ...]
-    org_patterns: tuple[str, ...] = ()  # regexes with a named group `org`, tried in order
+    org_patterns: tuple[OrgPattern, ...] = ()  # tried in order
     aliases: Mapping[str, str] = field(default_factory=dict)  # alias (and name) → canonical name
 
     def rule(self, kind: str) -> KindRule:
@@ -51,7 +63,7 @@ def load(schemas_dir: Path) -> DocConfig:
     kinds = _kinds(kinds_path, _read_toml(kinds_path, required=True))
     orgs = _read_toml(orgs_path, required=False)
     _no_unknown(orgs_path, "", orgs, _ORGS_TOP)
-    patterns = _patterns(orgs_path, "", "patterns", orgs.get("patterns", []), group="org")
+    patterns = _org_patterns(orgs_path, orgs.get("patterns", []))
     return DocConfig(kinds=kinds, org_patterns=patterns, aliases=_aliases(orgs_path, orgs))
 
 
@@ -146,6 +158,29 @@ def _patterns(path: Path, where: str, name: str, value: Any, *, group: str) -> t
                 f"mark the part to take with (?P<{group}>…)",
             )
     return patterns
+
+
+def _org_patterns(path: Path, value: Any) -> tuple[OrgPattern, ...]:
+    """Each entry a regex string, or a table {pattern = '…', name = '{org}人民政府'}."""
+    if not isinstance(value, list):
+        raise CatalogError(path, "patterns", "must be a list", "write patterns = ['…', { pattern = '…' }]")
+    found: list[OrgPattern] = []
+    for i, entry in enumerate(value, start=1):
+        where = f"patterns[{i}]"
+        if isinstance(entry, str):
+            entry = {"pattern": entry}
+        if not isinstance(entry, dict):
+            raise CatalogError(path, where, "is neither a string nor a table", "write '…' or { pattern = '…' }")
+        _no_unknown(path, where, entry, {"pattern", "name"})
+        pattern = _patterns(path, where, "pattern", [entry.get("pattern")], group="org")[0]
+        name = _text(path, where, "name", entry.get("name", "{org}"))
+        try:
+            name.format(org="")
+        except (KeyError, IndexError, ValueError) as error:
+            raise CatalogError(path, where, f"name {name!r} uses a placeholder other than {{org}}",
+                               "write the name with {org} only, like '{org}人民政府'") from error
+        found.append(OrgPattern(pattern, name))
+    return tuple(found)
 
 
 def _aliases(path: Path, data: Mapping[str, Any]) -> dict[str, str]:

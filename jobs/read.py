@@ -464,7 +464,7 @@ def read_document(path: Path, config: DocConfig, *, inbox: Path | None = None) -
         source_file=_source_name(path, inbox),
         sha256=digest,
         text=text,
-        org=_org(title, opening, config, path),
+        org=_org(title, opening, closing, config, path),
         title=title or kind,
         kind=kind,
         period_year=_period_year(title, opening, rule, path),
@@ -545,12 +545,12 @@ def _title_from(line: str, at: int) -> str:
     return line
 
 
-def _org(title: str, opening: str, config: DocConfig, path: Path) -> str:
+def _org(title: str, opening: str, closing: str, config: DocConfig, path: Path) -> str:
     for pattern in config.org_patterns:
-        for where in (title, opening):
-            match = re.search(pattern, where, re.MULTILINE)
-            if match and match.group("org"):
-                return config.canonical_org(match.group("org"))
+        for where in (title, opening, closing):
+            found = pattern.find(where)
+            if found:
+                return config.canonical_org(found)
     raise DocumentError(
         path, "does not say which organisation wrote it",
         "Give it a title that starts with the organisation (某某局2022年工作总结), or add a pattern to "

@@ -86,7 +86,20 @@ def test_pattern_without_named_group(schemas: Path) -> None:
 
 
 def test_org_pattern_without_named_group(schemas: Path) -> None:
-    _broken(schemas, "organisations.toml", "我代表(?P<org>", "我代表(?P<who>", "patterns[1]", "`org`")
+    _broken(schemas, "organisations.toml", "政府)(?P<org>", "政府)(?P<who>", "patterns[1]", "`org`")
+
+
+def test_org_pattern_table(schemas: Path) -> None:
+    config = load(schemas)
+    congress = [p for p in config.org_patterns if p.name != "{org}"]
+    assert congress and congress[0].find("——2024年1月20日在某某市第十七届人民代表大会第四次会议上") == "某某市人民政府"
+    _broken(schemas, "organisations.toml", "大会', name = '{org}", "大会', name = '{place}",
+            "patterns[5]", "{org}")
+
+
+def test_org_pattern_unknown_key(schemas: Path) -> None:
+    _broken(schemas, "organisations.toml", "大会', name = ", "大会', names = ",
+            "patterns[5]", "unknown field 'names'")
 
 
 def test_bad_basis(schemas: Path) -> None:

@@ -413,3 +413,24 @@ def test_unreadable_file(tmp_path: Path, config: DocConfig) -> None:
 def test_missing_file(tmp_path: Path, config: DocConfig) -> None:
     (tmp_path / "dangling_2022.txt").symlink_to(tmp_path / "gone.txt")
     _rejected(tmp_path / "dangling_2022.txt", config, "cannot be opened")
+
+
+# Documents we do not ship, in the shapes the real ones come in: (text, org, kind, period_year, published_on)
+SHAPES = [
+    ("某某市教育局二〇二二年工作总结\n二〇二二年，我局……\n某某市教育局\n二〇二三年一月十日\n",
+     "某某市教育局", "工作总结", 2022, date(2023, 1, 10)),
+    ("某某县人民政府办公室2023年上半年工作总结\n今年以来……\n", "某某县人民政府办公室", "工作总结", 2023, None),
+    ("关于2022年工作总结和2023年工作计划的报告\n某某区统计局\n2022年，……\n", "某某区统计局", "工作总结", 2022, None),
+    ("2024年某某镇工作要点\n一、总体要求\n", "某某镇", "工作要点", 2024, None),
+    ("某某县教育体育局\n2022年度工作总结\n\n2022年，全县……\n", "某某县教育体育局", "工作总结", 2022, None),
+    ("政府工作报告\n——2024年1月20日在某某市第十七届人民代表大会第四次会议上\n某某市市长 张三\n各位代表：\n"
+     "现在，我代表市人民政府，向大会报告工作。\n一、2023年工作回顾\n", "某某市人民政府", GOV, 2023, date(2024, 1, 20)),
+]
+
+
+@pytest.mark.parametrize(("text", "org", "kind", "year", "published"), SHAPES)
+def test_unseen_document_shapes(text: str, org: str, kind: str, year: int, published: date | None,
+                                tmp_path: Path, config: DocConfig) -> None:
+    (tmp_path / "doc.txt").write_text(text, encoding="utf-8")
+    doc = read_document(tmp_path / "doc.txt", config)
+    assert (doc.org, doc.kind, doc.period_year, doc.published_on) == (org, kind, year, published)

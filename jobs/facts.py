@@ -156,9 +156,9 @@ _CHINESE_DIGIT_UNITS = "次档人名倍所家户批期"
 _MEASURES_OF_ONE = frozenset({"倍", "个百分点"})
 # 期 after a Chinese digit is a phase (二期工程) unless the text divides into phases (分两期).
 _PHASE_UNITS = "期"
-# Units that, after a Chinese numeral, make an ordinal (十三届全国人大) or an outline of what
-# follows (做好十方面工作), not a count.
-_CHINESE_ORDINAL_UNITS = frozenset({"届", "方面"})
+# Units that, after a Chinese numeral, make an ordinal (十三届全国人大), an outline of what
+# follows (做好十方面工作) or a word (十分不易), not a count.
+_CHINESE_ORDINAL_UNITS = frozenset({"届", "方面", "分"})
 # A 个 before one of these (门店增加14个家) is a stray counter: the second word is the unit.
 _ODD_COUNTERS = "家所名户座台辆条件"
 

@@ -434,3 +434,16 @@ def test_unseen_document_shapes(text: str, org: str, kind: str, year: int, publi
     (tmp_path / "doc.txt").write_text(text, encoding="utf-8")
     doc = read_document(tmp_path / "doc.txt", config)
     assert (doc.org, doc.kind, doc.period_year, doc.published_on) == (org, kind, year, published)
+
+
+def test_linked_folder_outside_the_inbox_is_listed_to_be_refused(tmp_path: Path, config: DocConfig) -> None:
+    inbox, outside = tmp_path / "inbox", tmp_path / "elsewhere"
+    (inbox / "real").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "a_2022.txt").write_text(SEED, encoding="utf-8")
+    (inbox / "real" / "b_2022.txt").write_text(SEED, encoding="utf-8")
+    (inbox / "out").symlink_to(outside, target_is_directory=True)
+    (inbox / "again").symlink_to(inbox / "real", target_is_directory=True)  # inside: not walked twice
+    listed = iter_inbox(inbox)
+    assert [p.relative_to(inbox).as_posix() for p in listed] == ["out", "real/b_2022.txt"]
+    _rejected(inbox / "out", config, "outside the inbox", inbox=inbox)

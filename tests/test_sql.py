@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -21,7 +22,7 @@ from jobs.errors import BusyError, StorageError, TongbiError, UsageError
 from jobs.settings import ROOT
 from jobs.sql import QueryError, QueryResult, format_result, query
 
-LIMITS = {"timeout": 20.0, "memory_limit": "256MB"}
+LIMITS: dict[str, Any] = {"timeout": 20.0, "memory_limit": "256MB"}
 
 
 def build_warehouse(path: Path, *, rows: int = 3) -> Path:

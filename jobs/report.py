@@ -200,7 +200,8 @@ def cn_number(value: float) -> str:
     """A plain number as Chinese readers write large ones: 66720000 → 6672万, 1.2e8 → 1.2亿."""
     size = abs(value)
     for suffix, factor in (("万亿", 1e12), ("亿", 1e8), ("万", 1e4)):
-        if size >= factor:
+        # below 10万 a number reads better in full (14476人次) unless it is round (6万, 3.5万)
+        if size >= factor and (suffix != "万" or size >= 10 * factor or round(size / factor, 1) * factor == size):
             return _number(round(value / factor, 8)) + suffix
     return _number(round(value, 8))
 
@@ -228,6 +229,14 @@ def signed_amount(value: float | None, unit: str = "") -> str:
     if value is None:
         return "—"
     unit = "百分点" if unit in PERCENT_UNITS else unit
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return sign + amount(abs(value), unit)
+
+
+def signed_stated(value: float | None, unit: str = "") -> str:
+    """A change as the document states it, with its sign: +14家, +18.4%."""
+    if value is None:
+        return "—"
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     return sign + amount(abs(value), unit)
 
@@ -304,6 +313,15 @@ def flag_word(flag: str) -> str:
     return FLAG_WORDS.get(flag, flag)
 
 
+BASIS_WORDS: dict[str, str] = {
+    "actual": "实际", "target": "目标", "derived": "推算", "change": "所述变化", "change_pct": "所述增幅",
+}
+
+
+def basis_word(basis: str) -> str:
+    return BASIS_WORDS.get(basis, basis)
+
+
 def met_word(met: bool | None) -> str:
     return "—" if met is None else "完成" if met else "未完成"
 
@@ -323,10 +341,12 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        amount=amount, signed_amount=signed_amount, signed_pct=signed_pct, direction=direction,
+        amount=amount, signed_amount=signed_amount, signed_stated=signed_stated, signed_pct=signed_pct,
+        direction=direction,
         direction_class=direction_class, sort_key=sort_key, highlight=highlight, highlight_md=highlight_md,
         mark_sentence=mark_sentence, md=md_cell, check_word=check_word, flag_word=flag_word,
         met_word=met_word, cn_number=cn_number, org_year_href=org_year_href,
+        basis_word=basis_word,
     )
     return env
 
@@ -619,8 +639,10 @@ class Assembler:
         found: set[str] = set()
         rows = [r for b in ("actual", "target", "derived", "change", "change_pct") for r in self.obs.get((*key, b), [])]
         for r in rows:
-            found.update(f for f in _tags(r.get("flags")) if f in ("ambiguous", "restated", "approximate"))
-        if value_row is not None and _str(value_row.get("qualifier")) not in ("", "exact"):
+            found.update(f for f in _tags(r.get("flags")) if f in ("ambiguous", "restated"))
+        # "approximate" speaks of this year's value only: a goal of 5%左右 does not make the result approximate
+        if value_row is not None and (_str(value_row.get("qualifier")) not in ("", "exact")
+                                      or "approximate" in _tags(value_row.get("flags"))):
             found.add("approximate")
         if value_row is not None and _str(value_row["basis"]) == "derived":
             found.add("derived")
@@ -764,7 +786,9 @@ def _catalog_of(wh: Warehouse, indicator_id: str) -> str:
 
 
 def _org_year(asm: Assembler, org: str, year: int, by: dict[tuple[str, int], list[Comparison]]) -> OrgYear:
-    rows = tuple(sorted(by[(org, year)], key=lambda c: (c.value is None, c.indicator_id)))
+    # what changed or was checked comes first, then the rest in the order the document gives them
+    rows = tuple(sorted(by[(org, year)], key=lambda c: (not (c.prev or c.stated_pct or c.stated_change or c.target),
+                                                        _position(c), c.indicator_id)))
     shown = {c.indicator_id for c in rows if c.value is not None}
     missing = tuple(sorted(
         {asm.indicator(c.indicator_id) for c in by.get((org, year - 1), []) if c.value is not None
@@ -774,6 +798,14 @@ def _org_year(asm: Assembler, org: str, year: int, by: dict[tuple[str, int], lis
     docs = tuple(sorted((d for d in asm.wh.documents.values() if d.org == org and d.period_year == year),
                         key=lambda d: (d.title, d.doc_id)))
     return OrgYear(org, year, org_year_href(org, year), rows, docs, missing)
+
+
+def _position(c: Comparison) -> tuple[str, int]:
+    """Where the row's first number stands in its document, for reading order."""
+    for _label, source in c.sources:
+        if source.fact_id is not None:
+            return (source.doc_id, source.fact_id)
+    return ("~", 0)
 
 
 def _doc_sentences(wh: Warehouse) -> dict[str, tuple[SentenceMarks, ...]]:

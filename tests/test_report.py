@@ -266,6 +266,9 @@ def cell(row: Node, cls: str) -> str:
     (8198572.5, "元", "exact", None, "819.85725万元"),
     (102, "个", "exact", None, "102个"),
     (9999, "人", "exact", None, "9999人"),
+    (14476, "人次", "exact", None, "14476人次"),
+    (36000, "人", "at_least", None, "3.6万人以上"),
+    (120000, "人", "exact", None, "12万人"),
     (1700, "人", "at_least", None, "1700人以上"),
     (5, "%", "about", None, "5%左右"),
     (6.5, "%", "range", 7, "6.5–7%"),
@@ -458,7 +461,7 @@ def test_markdown_has_the_same_comparison_with_sources(tmp_path: Path) -> None:
     section = md[md.index(f"## {XINJIAN} · 2022年"):]
     shops = next(line for line in section.splitlines() if line.startswith("| 体育彩票门店 |"))
     cells = [c.strip() for c in shops.strip("|").split("|")]
-    assert cells[:7] == ["体育彩票门店", "90家", "76家", "+14家", "+18.4% ▲ 上升", "18.4%", "一致"]
+    assert cells[:7] == ["体育彩票门店", "90家", "76家", "+14家", "+18.4% ▲ 上升", "+18.4% +14家", "一致"]
     assert f"## {XINJIAN} · 2022年" in md
     assert "现有门店**90家**" in md
     assert "| 新增体育场地 | 102个 |" in md
@@ -496,3 +499,79 @@ def test_a_warehouse_without_the_views_names_the_fix(tmp_path: Path) -> None:
     duckdb.connect(str(path)).close()
     with pytest.raises(StorageError, match=r"empty\.duckdb.*tongbi run"):
         report.write_reports(path, tmp_path / "reports")
+
+
+# --------------------------------------------------------------------------- the real warehouse (sample inbox)
+
+
+@pytest.fixture(scope="module")
+def real(built: dict[str, Path]) -> dict[str, Path]:
+    """The reports `tongbi run` wrote over the sample inbox (conftest's `built`)."""
+    return built
+
+
+def _catalog(warehouse: Path, indicator_id: str) -> str:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute("select catalog from indicators where indicator_id = ? order by catalog",
+                          [indicator_id]).fetchone()
+    finally:
+        con.close()
+    assert row is not None, indicator_id
+    return str(row[0])
+
+
+def test_real_seed_page_shows_venues_and_lottery_shops_checked(real: dict[str, Path]) -> None:
+    tree = page(real["reports"] / report.org_year_href(XINJIAN, 2022))
+    assert cell(row_of(tree, "new_sports_venues"), "value") == "102个"
+    shops = row_of(tree, "lottery_shops")
+    assert (cell(shops, "value"), cell(shops, "prev"), cell(shops, "change")) == ("90家", "76家", "+14家")
+    assert cell(shops, "pct") == "+18.4% ▲ 上升"
+    assert "+18.4%" in cell(shops, "stated")
+    assert cell(shops, "check") == "一致"
+    assert "推算" in cell(shops, "flags")
+    assert [text(m) for m in shops.css("td.sources mark")][:1] == ["90家"]
+    # the rows that compare something come first
+    assert tree.css("tbody tr")[0].attributes["data-indicator"] in {"lottery_shops", "sports_associations"}
+
+
+def test_real_gdp_growth_page_shows_2014_to_2024_with_the_goals(real: dict[str, Path]) -> None:
+    path = real["reports"] / report.indicator_href(_catalog(real["warehouse"], "gdp_growth"), "gdp_growth")
+    tree = page(path)
+    [state] = [s for s in tree.css("section.series") if s.attributes["data-org"] == STATE]
+    ticks = [int(text(t)) for t in state.css("svg text.xtick")]
+    assert ticks[0] == 2014 and 2024 in ticks
+    results = {int(r.attributes["data-year"] or 0): cell(r, "value") for r in state.css("tbody tr")}
+    goals = {int(r.attributes["data-year"] or 0): cell(r, "goal") for r in state.css("tbody tr")}
+    assert {y: v for y, v in results.items() if v != "—"} == {
+        2014: "7.4%", 2015: "6.9%", 2016: "6.7%", 2017: "6.9%", 2018: "6.6%", 2020: "2.3%", 2021: "8.1%",
+        2022: "3%", 2023: "5.2%", 2024: "5%"}
+    assert {y: g for y, g in goals.items() if g != "—"} == {
+        2015: "7%左右", 2016: "6.5–7%", 2017: "6.5%左右", 2018: "6.5%左右", 2019: "6–6.5%", 2021: "6%以上",
+        2022: "5.5%左右", 2023: "5%左右", 2024: "5%左右", 2025: "5%左右"}
+    assert len(state.css("svg g.goalmark")) == 10 and state.css("svg path.goal")
+    assert cell(row_of_in(state, 2022), "met") == "未完成"
+
+
+def row_of_in(scope: Node, year: int) -> Node:
+    rows = [r for r in scope.css("tbody tr") if r.attributes.get("data-year") == str(year)]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_real_reports_render_twice_byte_identical(real: dict[str, Path], tmp_path: Path) -> None:
+    first = report.write_reports(real["warehouse"], tmp_path / "a")
+    second = report.write_reports(real["warehouse"], tmp_path / "b")
+    assert len(first) > 50
+    assert [a.read_bytes() for a in first] == [b.read_bytes() for b in second]
+    shipped = sorted(p.relative_to(real["reports"]) for p in real["reports"].rglob("*.html"))
+    assert shipped == sorted(p.relative_to(tmp_path / "a") for p in first)
+
+
+def test_real_markdown_report(real: dict[str, Path], tmp_path: Path) -> None:
+    [path] = report.write_reports(real["warehouse"], tmp_path, fmt="md")
+    md = path.read_text(encoding="utf-8")
+    section = md[md.index(f"## {XINJIAN} · 2022年"):]
+    expected = "| 体育彩票门店 | 90家 | 76家 | +14家 | +18.4% ▲ 上升 |"
+    assert any(line.startswith(expected) for line in section.splitlines())
+    assert "现有门店**90家**" in section

@@ -115,12 +115,13 @@ def normalise(text: str) -> str:
 # Bounds. A document is a few hundred KB; these stop a hostile or mistaken file from eating the
 # machine. Measured: reading a 20 MB text file (the limit) takes ~0.6 s and ~75 MB above the process
 # baseline; a file over a limit is refused from its size (or a .docx from its zip directory) unread.
-# For .docx, the parsed XML tree costs a few times MAX_DOCX_XML_BYTES at most.
+# For .docx, python-docx's XML tree costs ~12× the XML: 30 MB of XML peaked at 380 MB, so the XML is
+# limited to 16 MB (~200 MB peak; a 100-page report has 1-3 MB).
 # ---------------------------------------------------------------------------------------------
 MAX_TEXT_BYTES = 20 * 1024 * 1024  # a .txt or .html file larger than this is rejected unread
 MAX_DOCX_BYTES = 50 * 1024 * 1024  # a .docx (zip) file larger than this is rejected unread
 MAX_DOCX_EXPANDED_BYTES = 128 * 1024 * 1024  # sum of the uncompressed sizes of all entries
-MAX_DOCX_XML_BYTES = 32 * 1024 * 1024  # sum of the uncompressed sizes of its XML parts (parsed by lxml)
+MAX_DOCX_XML_BYTES = 16 * 1024 * 1024  # sum of the uncompressed sizes of its XML parts (parsed by lxml)
 MAX_DOCX_RATIO = 100  # uncompressed / compressed over the whole archive; real .docx files are ~3-10
 MAX_DOCX_ENTRIES = 10_000
 LONG_LINE_CHARS = 100_000  # a longer line is read, with a warning: sentence splitting will suffer

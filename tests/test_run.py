@@ -1,0 +1,404 @@
+"""jobs.run and jobs.lock: the nightly job end to end on real documents, exit codes, lock, runs rows."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jobs import lock
+from jobs import warehouse as wh
+from jobs.run import RunResult, ingest, run_job
+from jobs.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+INBOX = ROOT / "warehouse" / "inbox"
+TONGBI = [sys.executable, "-m", "jobs.cli"]
+SMALL = ("xinjian-jiaoti_2022.txt", "gov-report-cn_2024.txt", "jiangxi-gov-report_2026.txt")
+
+# Columns that say when or in which run, not what: left out when comparing contents.
+VOLATILE = {
+    "document_versions": "loaded_at, superseded_at, run_id",
+    "inbox_files": "seen_at",
+}
+CONTENT_TABLES = ("document_versions", "fact_rows", "observation_rows", "indicator_rows", "inbox_files")
+
+
+def table_checksums(path: Path, tables: tuple[str, ...] = CONTENT_TABLES) -> dict[str, tuple[int, str]]:
+    """(row count, md5 over the sorted rows) of each table, leaving out the time and run columns."""
+    result = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        for table in tables:
+            exclude = f" exclude ({VOLATILE[table]})" if table in VOLATILE else ""
+            row = con.execute(
+                f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) "
+                f"from (select cast(t as varchar) as r from (select *{exclude} from {table}) as t)"
+            ).fetchone()
+            assert row is not None
+            result[table] = (int(row[0]), str(row[1]))
+    return result
+
+
+def query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def make_inbox(folder: Path, names: tuple[str, ...] = SMALL) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy2(INBOX / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        inbox=make_inbox(tmp_path / "inbox"), schemas=ROOT / "schemas", warehouse=tmp_path / "wh" / "tongbi.duckdb",
+        reports=tmp_path / "reports",
+    )
+
+
+def cli(settings: Settings, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TONGBI_INBOX": str(settings.inbox), "TONGBI_SCHEMAS": str(settings.schemas),
+           "TONGBI_WAREHOUSE": str(settings.warehouse), "TONGBI_REPORTS": str(settings.reports)}
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [*TONGBI, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, **kwargs
+    )
+
+
+# ---------------------------------------------------------------- loads
+
+
+def test_a_run_loads_every_document_and_leaves_one_runs_row(settings: Settings) -> None:
+    result = run_job(settings, reports=False)
+    assert (result.exit_code, result.status, result.documents_loaded) == (0, "ok", 3)
+    assert query(settings.warehouse, "select source_file from documents order by 1") == [(n,) for n in sorted(SMALL)]
+    assert query(settings.warehouse, "select org, period_year from documents where source_file like 'xinjian%'") \
+        == [("南昌市新建区教体局", 2022)]
+    (facts,) = query(settings.warehouse, "select count(*) from facts")[0]
+    assert isinstance(facts, int) and facts > 100
+    runs = query(settings.warehouse, "select run_id, status, documents_seen, documents_loaded from runs")
+    assert runs == [(result.run_id, "ok", 3, 3)]
+    # Every observation points at a fact of a current document and an indicator of the catalogs.
+    orphans = query(settings.warehouse, """
+        select count(*) from observations o
+        left join facts f on o.doc_id = f.doc_id and o.fact_id = f.fact_id
+        left join indicators i on o.indicator_id = i.indicator_id
+        where (o.fact_id is not null and f.doc_id is null) or i.indicator_id is null""")
+    assert orphans == [(0,)]
+
+
+def test_a_second_run_over_the_same_inbox_changes_no_row(settings: Settings) -> None:
+    run_job(settings, reports=False)
+    before = table_checksums(settings.warehouse)
+    again = run_job(settings, reports=False)
+    assert (again.exit_code, again.documents_loaded, again.documents_unchanged) == (0, 0, 3)
+    assert table_checksums(settings.warehouse) == before
+    assert query(settings.warehouse, "select count(*) from runs") == [(2,)]
+
+
+def test_unchanged_files_are_not_even_read(settings: Settings) -> None:
+    run_job(settings, reports=False)
+    for path in settings.inbox.iterdir():
+        path.chmod(0)  # unreadable: a run that opened them would reject them
+    try:
+        result = run_job(settings, reports=False)
+    finally:
+        for path in settings.inbox.iterdir():
+            path.chmod(0o644)
+    if os.geteuid() != 0:  # root reads anything; the stat-only path is still taken, as counted below
+        assert result.documents_rejected == 0
+    assert (result.exit_code, result.documents_unchanged) == (0, 3)
+
+
+def test_same_content_under_another_name_and_encoding_is_the_same_document(settings: Settings) -> None:
+    run_job(settings, reports=False)
+    before = table_checksums(settings.warehouse, ("document_versions", "fact_rows", "observation_rows"))
+    text = (INBOX / "xinjian-jiaoti_2022.txt").read_text(encoding="utf-8")
+    (settings.inbox / "copy-in-gbk.txt").write_bytes(text.encode("gb18030"))
+    result = run_job(settings, reports=False)
+    assert (result.exit_code, result.documents_loaded, result.documents_unchanged) == (0, 0, 4)
+    assert table_checksums(settings.warehouse, ("document_versions", "fact_rows", "observation_rows")) == before
+
+
+def test_a_changed_file_becomes_a_new_version_and_the_old_one_stays_queryable(settings: Settings) -> None:
+    run_job(settings, reports=False)
+    path = settings.inbox / "xinjian-jiaoti_2022.txt"
+    current_sql = "select doc_id from documents where source_file = 'xinjian-jiaoti_2022.txt'"
+    (old_id,) = query(settings.warehouse, current_sql)[0]
+    path.write_text(path.read_text(encoding="utf-8") + "\n另：全年新增学位1200个。\n", encoding="utf-8")
+    result = run_job(settings, reports=False)
+    assert (result.exit_code, result.documents_loaded) == (0, 1)
+    current = query(settings.warehouse, current_sql)
+    assert len(current) == 1 and current[0][0] != old_id
+    versions = query(settings.warehouse, """
+        select doc_id, superseded_at is not null, superseded_by from document_versions
+        where source_file = 'xinjian-jiaoti_2022.txt' order by version_id""")
+    assert versions == [(old_id, True, current[0][0]), (current[0][0], False, None)]
+    assert query(settings.warehouse, "select count(*) from documents") == [(3,)]
+    assert query(settings.warehouse, "select count(*) from facts where raw = '1200个'") == [(1,)]
+    assert query(settings.warehouse, f"select count(*) > 0 from fact_rows where doc_id = '{old_id}'") == [(True,)]
+
+
+# ---------------------------------------------------------------- bad input
+
+
+BAD = {
+    "empty_2022.txt": b"",
+    "noise_2022.txt": bytes(range(256)) * 40,
+    "switches-encoding_2022.txt": "2022年工作总结\n新增学校3所。\n".encode() + "新增教师45人。\n".encode("gbk"),
+    "not-a-zip_2022.docx": b"this is not a zip file at all",
+    "no-year.txt": "某某局工作总结\n一年来新增学校3所。\n".encode(),
+}
+
+
+def zip_bomb() -> bytes:
+    """A .docx whose document.xml expands to 40 MB of zeros (rejected from the zip directory, unparsed)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w") as entry:
+            for _ in range(40):
+                entry.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def earlier_rows(path: Path) -> list[tuple[object, ...]]:
+    """The rows of the three sample documents, versions and facts, as they are stored."""
+    names = ", ".join(f"'{n}'" for n in SMALL)
+    return query(path, f"""
+        select v.* exclude (text), count(f.fact_id), sum(f.value) from document_versions v
+        left join fact_rows f using (doc_id) where v.source_file in ({names})
+        group by all order by v.version_id""")
+
+
+def test_bad_documents_are_rejected_one_line_each_and_the_others_still_load(
+    settings: Settings, capfd: pytest.CaptureFixture[str]
+) -> None:
+    run_job(settings, reports=False)
+    before = earlier_rows(settings.warehouse)
+    for name, data in BAD.items():
+        (settings.inbox / name).write_bytes(data)
+    (settings.inbox / "bomb_2022.docx").write_bytes(zip_bomb())
+    good = "南昌市新建区教体局2023年工作总结\n2023年，新增学校3所，新增教师45人。\n"
+    (settings.inbox / "xinjian-jiaoti_2023.txt").write_bytes(b"\xef\xbb\xbf" + good.encode())  # UTF-8 with BOM
+    capfd.readouterr()
+    result = run_job(settings, reports=False)
+    err = capfd.readouterr().err
+    assert (result.exit_code, result.status) == (1, "rejected")
+    assert (result.documents_loaded, result.documents_rejected) == (1, len(BAD) + 1)
+    for name in [*BAD, "bomb_2022.docx"]:
+        lines = [line for line in err.splitlines() if name in line and "rejected" in line]
+        assert len(lines) == 1, (name, err)
+    assert query(settings.warehouse, "select count(*) from documents") == [(4,)]
+    runs = query(settings.warehouse, "select status, documents_rejected, message from runs order by started_at")
+    assert runs[-1][:2] == ("rejected", len(BAD) + 1) and "no-year.txt" in str(runs[-1][2])
+    # Nothing already in the warehouse changed: the three earlier documents keep their rows, untouched.
+    assert earlier_rows(settings.warehouse) == before
+
+
+def test_the_cli_exits_1_with_a_rejection_on_stderr_naming_file_and_fix(settings: Settings) -> None:
+    (settings.inbox / "empty_2022.txt").write_bytes(b"")
+    done = cli(settings, "run", "--no-reports")
+    assert done.returncode == 1, done.stderr
+    [line] = [line for line in done.stderr.splitlines() if "empty_2022.txt" in line]
+    assert "is empty" in line and "Remove it" in line
+    assert "3 loaded" in done.stderr.splitlines()[-1]
+
+
+# ---------------------------------------------------------------- exit codes 2, 3, 75
+
+
+def test_a_catalog_error_exits_2_before_loading_and_is_recorded(settings: Settings, tmp_path: Path) -> None:
+    run_job(settings, reports=False)
+    before = table_checksums(settings.warehouse)
+    schemas = tmp_path / "schemas"
+    shutil.copytree(settings.schemas, schemas)
+    first = sorted(schemas.glob("*.toml"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n[[indicator]]\nid = 'Bad Id'\n", encoding="utf-8")
+    (settings.inbox / "new_2023.txt").write_text("南昌市新建区教体局2023年工作总结\n新增学校3所。\n", encoding="utf-8")
+    broken = Settings(settings.inbox, schemas, settings.warehouse, settings.reports)
+    result = run_job(broken, reports=False)
+    assert (result.exit_code, result.status) == (2, "failed")
+    assert first.name in result.message
+    assert table_checksums(settings.warehouse) == before
+    assert query(settings.warehouse, "select status from runs order by started_at") == [("ok",), ("failed",)]
+
+
+def test_a_corrupt_warehouse_exits_3_and_is_left_as_it_was(settings: Settings) -> None:
+    settings.warehouse.parent.mkdir(parents=True)
+    settings.warehouse.write_text("not a database\n", encoding="utf-8")
+    done = cli(settings, "run", "--no-reports")
+    assert done.returncode == 3
+    assert "is not a DuckDB file" in done.stderr and "backup" in done.stderr
+    assert settings.warehouse.read_text(encoding="utf-8") == "not a database\n"
+
+
+def _limit_file_size(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() then fails with EFBIG instead of killing us
+
+
+def test_a_full_disk_exits_3_and_keeps_the_published_warehouse(settings: Settings) -> None:
+    assert run_job(settings, reports=False).exit_code == 0
+    before = table_checksums(settings.warehouse)
+    size = settings.warehouse.stat().st_size
+    for name in ("gov-report-cn_2015.txt", "gov-report-cn_2016.txt", "gov-report-cn_2017.txt"):
+        shutil.copy2(INBOX / name, settings.inbox / name)
+    done = cli(settings, "run", "--no-reports", preexec_fn=lambda: _limit_file_size(size + 16 * 1024))
+    assert done.returncode == 3, done.stderr
+    assert "full" in done.stderr
+    assert table_checksums(settings.warehouse) == before
+
+
+def test_a_second_run_exits_75_at_once_naming_the_holder(settings: Settings) -> None:
+    path = wh.lock_path(settings.warehouse)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time; from pathlib import Path; from jobs import lock\n"
+            "with lock.hold(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)\n"
+        ), str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        done = cli(settings, "run", "--no-reports")
+        assert time.monotonic() - started < 10
+        assert done.returncode == 75
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"pid {holder.pid} on " in lines[0] and "since" in lines[0]
+    finally:
+        holder.kill()
+        holder.wait()
+    # The kernel released the lock with the killed holder: the next run goes ahead.
+    assert cli(settings, "run", "--no-reports").returncode == 0
+
+
+def test_lock_is_exclusive_within_one_process_too(tmp_path: Path) -> None:
+    path = tmp_path / "x.lock"
+    with lock.hold(path):
+        fd = os.open(path, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+        assert f"pid {os.getpid()}" in lock.holder(path)
+
+
+# ---------------------------------------------------------------- analysts hold the file
+
+
+def test_an_analyst_holding_the_warehouse_in_the_duckdb_cli_does_not_block_the_run(settings: Settings) -> None:
+    duckdb_cli = Path(sys.executable).parent / "duckdb"
+    if not duckdb_cli.exists():
+        pytest.skip("the duckdb CLI (pip install duckdb-cli) is not installed")
+    run_job(settings, reports=False)
+    analyst = subprocess.Popen(
+        [str(duckdb_cli), "-readonly", "-csv", "-noheader", str(settings.warehouse)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert analyst.stdin is not None
+    try:
+        time.sleep(0.5)  # the CLI has opened the file (and holds DuckDB's read lock on it)
+        assert analyst.poll() is None
+        shutil.copy2(INBOX / "gov-report-cn_2015.txt", settings.inbox)
+        done = cli(settings, "run", "--no-reports")
+        assert done.returncode == 0, done.stderr
+        out, _ = analyst.communicate("select count(*) from documents;\n", timeout=30)
+    finally:
+        if analyst.poll() is None:
+            analyst.kill()
+    assert out.strip() == "3"  # the analyst's session kept the old warehouse, whole
+    assert query(settings.warehouse, "select count(*) from documents") == [(4,)]  # a new session sees the new
+
+
+# ---------------------------------------------------------------- catalogs change
+
+
+def test_a_catalog_change_rematches_the_current_documents(settings: Settings, tmp_path: Path) -> None:
+    run_job(settings, reports=False)
+    schemas = tmp_path / "schemas"
+    shutil.copytree(settings.schemas, schemas)
+    (indicator,) = query(settings.warehouse, """
+        select indicator_id from observations group by 1 order by count(*) desc, 1 limit 1""")[0]
+    path = next(p for p in sorted(schemas.glob("*.toml")) if f'"{indicator}"' in p.read_text(encoding="utf-8")
+                or f"'{indicator}'" in p.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    renamed = text.replace(f'"{indicator}"', f'"{indicator}_v2"').replace(f"'{indicator}'", f"'{indicator}_v2'")
+    path.write_text(renamed, encoding="utf-8")
+    result = run_job(Settings(settings.inbox, schemas, settings.warehouse, settings.reports), reports=False)
+    assert (result.exit_code, result.documents_loaded) == (0, 0)
+    ids = {r[0] for r in query(settings.warehouse, "select distinct indicator_id from observations")}
+    assert indicator not in ids and f"{indicator}_v2" in ids
+    catalog_ids = {r[0] for r in query(settings.warehouse, "select indicator_id from indicators")}
+    assert ids <= catalog_ids
+
+
+# ---------------------------------------------------------------- ingest, reports, logging
+
+
+def test_ingest_loads_a_real_docx_without_reports(settings: Settings) -> None:
+    result = ingest(settings, [ROOT / "tests" / "data" / "jiangxi-gov-report_2025.docx"])
+    assert isinstance(result, RunResult) and result.exit_code == 0 and result.reports == ()
+    assert query(settings.warehouse, "select encoding, period_year from documents") == [("docx", 2024)]
+    assert query(settings.warehouse, "select command from runs") == [("ingest",)]
+    assert not settings.reports.exists()
+
+
+def test_ingest_of_a_missing_path_is_a_usage_error(settings: Settings, tmp_path: Path) -> None:
+    result = ingest(settings, [tmp_path / "nowhere.txt"])
+    assert result.exit_code == 2 and "nowhere.txt" in result.message
+
+
+def test_the_run_writes_the_reports(settings: Settings) -> None:
+    result = run_job(settings)
+    assert result.exit_code == 0, result.message
+    index = settings.reports / "index.html"
+    assert index in result.reports and index.exists()
+    assert "南昌市新建区教体局" in index.read_text(encoding="utf-8")
+
+
+def test_quiet_without_a_terminal_one_summary_line(settings: Settings) -> None:
+    done = cli(settings, "run", "--no-reports")
+    assert done.returncode == 0
+    [line] = done.stderr.splitlines()
+    assert " run ok: 3 seen, 3 loaded, 0 unchanged, 0 rejected" in line and str(settings.warehouse) in line
+
+
+def test_progress_and_phases_on_a_terminal(settings: Settings) -> None:
+    import pty
+
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "TONGBI_INBOX": str(settings.inbox), "TONGBI_WAREHOUSE": str(settings.warehouse),
+           "TONGBI_SCHEMAS": str(settings.schemas), "COLUMNS": "120"}
+    proc = subprocess.Popen([*TONGBI, "run", "--no-reports"], cwd=ROOT, env=env, stderr=secondary,
+                            stdout=subprocess.DEVNULL)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(primary)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "INFO phase: reading 3 files" in screen and "INFO phase: publishing" in screen

@@ -160,6 +160,8 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
         org=doc.org, indicator_id=subject.indicator.id, year=year, basis=basis, value=value,
         value_high=value_high, qualifier=fact.qualifier, unit=unit, doc_id=doc.doc_id, fact_id=fact_id,
         quote=quote, flags=flags, note="",
+        extra={"alias": subject.alias, "found": "after the number" if subject.post else
+               "carried from an earlier clause" if subject.carried else "before the number"},
     )
     rank = (int(subject.carried) + 2 * int(subject.post and not subject.carried), fact_id)
     return _Candidate(observation, rank)
@@ -243,7 +245,7 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
         indicator, alias, position = found
         if indicator is None:
             return None  # the nearest alias is a modifier: the number measures something else
-        if _is_part(text, sentence_start, own_start, position):
+        if _is_part(text, sentence_start, own_start, position, alias, fact.char_start):
             return None
         change_text = own[: position - own_start] + own[position - own_start + len(alias):]
         return _Subject(indicator, alias, carried=False, post=False, change_text=change_text)
@@ -253,7 +255,7 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
         found = _alias_in(text, start, end, catalog, fact)
         if found is not None:
             indicator, alias, position = found
-            if indicator is None or _is_part(text, sentence_start, start, position):
+            if indicator is None or _is_part(text, sentence_start, start, position, alias, fact.char_start):
                 return None
             return _Subject(indicator, alias, carried=True, post=False, change_text=own)
         if ends_with_fact or text[start:end].lstrip().startswith("其中"):
@@ -261,8 +263,20 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     return None
 
 
-def _is_part(text: str, sentence_start: int, segment_start: int, alias_start: int) -> bool:
-    """财政赤字2.38万亿元，其中中央财政赤字1.55万亿元: after 其中, a longer noun ending in the alias is a part."""
+def _is_part(text: str, sentence_start: int, segment_start: int, alias_start: int, alias: str,
+             number_start: int) -> bool:
+    """The number measures a part of what the alias names, not the whole.
+
+    财政赤字2.38万亿元，其中中央财政赤字1.55万亿元: after 其中, a longer noun ending in the alias is a part.
+    城镇、农村居民人均可支配收入分别增长4.3%、5.7%: 分别 hands the numbers to the listed parts; and in
+    A、B分别增长a、b only the first number belongs to A.
+    """
+    between = text[alias_start + len(alias):number_start]
+    if "分别" in between:
+        head = text[segment_start:alias_start]
+        listed = between.rsplit("分别", 1)[1]
+        if "、" in head or "和" in head or "、" in listed:
+            return True
     if "其中" not in text[sentence_start:alias_start]:
         return False
     return not _is_empty(text[segment_start:alias_start].replace("其中", ""))
@@ -279,8 +293,11 @@ def _segments_before(text: str, facts: Sequence[Fact], fact_id: int,
     for index in range(sentence_start, fact.char_start):
         if text[index] in CLAUSE_BREAKS:
             cuts[index + 1] = False
-    for other in facts[:fact_id]:
-        if sentence_start < other.char_end <= fact.char_start:
+    for index in range(fact_id - 1, -1, -1):  # facts come in text order: stop at the sentence start
+        other = facts[index]
+        if other.char_end <= sentence_start:
+            break
+        if other.char_end <= fact.char_start:
             cuts[other.char_end] = True
     segments: list[tuple[int, int, bool]] = []
     end, ends_with_fact = fact.char_start, False
@@ -349,6 +366,9 @@ def _is_modifier(text: str, position: int, alias: str, number_start: int) -> boo
     if any(head.endswith(word) for word in PRE_MODIFIERS):
         return True
     gap = text[position + len(alias):number_start]
+    listed, _, rest = gap.partition("分别")
+    if rest and listed.startswith(("和", "、", "及", "与")):
+        gap = rest  # 能耗和二氧化碳排放分别降低: the other nouns are the list's other items
     if any(word in gap for word in OTHER_MEASURES):
         return True
     return any(char == "的" and not gap[index + 1:].startswith(DE_ALLOWED) for index, char in enumerate(gap))

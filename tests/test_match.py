@@ -107,6 +107,11 @@ GOV_POSITIVE: list[tuple[str, list[Spec], set[tuple[str, int, str, float, str]]]
         [("2.38万亿元", 2.38e12, "元"), ("1.55万亿元", 1.55e12, "元"), ("8300亿元", 8.3e11, "元")],
         {("fiscal_deficit", 2020, "actual", 23_800, "exact")},
     ),
+    (  # 分别: the first number is the first noun's; the second is not carried to it
+        "单位国内生产总值能耗和二氧化碳排放分别降低13.5%、18%。",
+        [("13.5%", 13.5, "%"), ("18%", 18, "%")],
+        {("energy_intensity_change", 2020, "actual", -13.5, "exact")},
+    ),
     (  # a heading naming the target year makes its section's figures goals
         "二、2021年经济社会发展总体要求和政策取向\n赤字率拟按3.2%左右安排。",
         [("3.2%", 3.2, "%", "about")],
@@ -199,6 +204,8 @@ GOV_NEGATIVE: list[tuple[str, list[Spec], str]] = [
     ("国内生产总值增加到121万亿元，五年年均增长5.2%。", [("121万亿元", 1.21e14, "元"), ("5.2%", 5.2, "%")], "*"),
     ("其中，中央财政赤字1.12万亿元，增加1700亿元；地方财政赤字5000亿元。",
      [("1.12万亿元", 1.12e12, "元"), ("1700亿元", 1.7e11, "元"), ("5000亿元", 5e11, "元")], "fiscal_deficit"),
+    ("城镇、农村居民人均可支配收入分别增长4.3%、5.7%。", [("4.3%", 4.3, "%"), ("5.7%", 5.7, "%")],
+     "disposable_income_growth"),
     ("现在国内生产总值每增长1个百分点的增量，相当于5年前1.5个百分点。",
      [("1个百分点", 1, "百分点"), ("1.5个百分点", 1.5, "百分点")], "*"),
 ]

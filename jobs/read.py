@@ -129,7 +129,6 @@ LONG_LINE_CHARS = 100_000  # a longer line is read, with a warning: sentence spl
 SUFFIXES = (".txt", ".docx", ".html", ".htm")
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Strict decoding: UTF-8 (BOM or not), UTF-16 with a BOM, then GB18030 (a superset of GBK and
 # GB2312). GB18030 maps almost any byte sequence to some character, so its result is accepted only
@@ -199,9 +198,8 @@ def _binary(path: Path | str, at: int, content: bytes | str) -> DocumentError:
 
 
 def _where(content: bytes | str, at: int) -> str:
-    newline: bytes | str = b"\n" if isinstance(content, bytes) else "\n"
-    line = content.count(newline, 0, at) + 1  # type: ignore[arg-type]
-    return f"line {line}, offset {at}"
+    breaks = content.count(b"\n", 0, at) if isinstance(content, bytes) else content.count("\n", 0, at)
+    return f"line {breaks + 1}, offset {at}"
 
 
 def _refuse_mixed(data: bytes, utf8_error: UnicodeDecodeError, path: Path | str) -> None:

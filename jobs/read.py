@@ -138,10 +138,12 @@ _RESAVE = "Open it in an editor and save it as UTF-8 text"
 # C0 controls other than tab, line feed, form feed and carriage return (NUL included), and DEL.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # What Chinese text in GB18030 is made of: ASCII, CJK ideographs and punctuation, full-width forms,
-# general punctuation, Latin-1 signs (·×÷°), box drawing, Roman numerals and circled numbers.
+# general punctuation, Latin-1 signs (·×÷°), box drawing, Roman numerals and circled numbers. A few
+# other characters are tolerated (a name in Greek, a symbol): the share, not one character, decides.
 _UNCOMMON = re.compile(
     "[^\t\n\f\r\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u2100-\u24ff\u2500-\u257f\u25a0-\u26ff"
-    "\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3200-\u32ff\u3400-\u4dbf\u4e00-\u9fff\ufe30-\ufe4f\uff00-\uffef]"
+    "\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3200-\u32ff\u3400-\u4dbf\u4e00-\u9fff\ufe30-\ufe4f\uff00-\uffef"
+    "\U00020000-\U0003134f]"  # CJK extensions B–G (rare characters in names)
 )
 _MAX_UNCOMMON_SHARE = 0.01
 _UTF8_EVIDENCE_CHARS = 6  # a line this rich in valid multi-byte UTF-8 is UTF-8, not GBK by chance
@@ -164,7 +166,7 @@ def decode(data: bytes, path: Path | str) -> tuple[str, str]:
     _refuse_mixed(data, utf8_error, path)
     text = _checked(_strict(data, "gb18030", path), path)
     uncommon = len(_UNCOMMON.findall(text))
-    if uncommon > _MAX_UNCOMMON_SHARE * max(len(text), 1):
+    if uncommon > _MAX_UNCOMMON_SHARE * len(text) + 2:
         raise DocumentError(
             path, f"is not UTF-8 (bad byte at {_where(data, utf8_error.start)}), and read as GB18030 "
             f"{uncommon} of its {len(text)} characters are not Chinese text (binary data, or another encoding)",

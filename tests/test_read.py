@@ -447,3 +447,14 @@ def test_linked_folder_outside_the_inbox_is_listed_to_be_refused(tmp_path: Path,
     listed = iter_inbox(inbox)
     assert [p.relative_to(inbox).as_posix() for p in listed] == ["out", "real/b_2022.txt"]
     _rejected(inbox / "out", config, "outside the inbox", inbox=inbox)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_normalise_is_idempotent_on_real_documents(name: str) -> None:
+    once = normalise((INBOX / name).read_text(encoding="utf-8"))
+    assert normalise(once) == once
+
+
+def test_gb18030_four_byte_characters_round_trip() -> None:
+    text = "王䶮同志2022年获评先进，龑字与𠀀字。\n"  # CJK extension A and B: four-byte sequences in GB18030
+    assert decode(text.encode("gb18030"), "x.txt") == (text, "gb18030")

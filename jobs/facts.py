@@ -36,7 +36,7 @@ UNITS: tuple[str, ...] = (
     "平方公里", "平方千米", "平方米", "亩", "公顷",
     "立方米", "升", "标准箱", "标箱", "重量箱",
     "千瓦时", "千瓦", "瓦", "兆瓦", "吉瓦", "千伏", "伏", "千卡",
-    "㎡", "m²", "km", "kg", "kW", "kWh", "MW", "GW", "kV", "TEU",
+    "㎡", "m²", "m2", "m³", "m3", "km", "mm", "cm", "m", "kg", "kW", "kWh", "MW", "GW", "kV", "TEU",
     # durations (years are never quantities: see _NOT_A_UNIT). A bare 季度 after a number is a
     # quarter of the year (3季度), so only 个季度 counts.
     "个月", "个季度", "个星期", "天", "周岁", "小时", "个小时", "分钟", "个工作日", "工作日", "周", "岁",
@@ -54,7 +54,9 @@ UNITS: tuple[str, ...] = (
 # Symbols take their Chinese name, so one unit has one spelling in the warehouse.
 UNIT_ALIASES: dict[str, str] = {"个百分点": "百分点", "个小时": "小时", "个月": "月", "个工作日": "工作日",
                                 "个季度": "季度", "个星期": "星期", "人民币": "元", "㎡": "平方米",
-                                "m²": "平方米", "km": "公里", "kg": "公斤", "kW": "千瓦", "kWh": "千瓦时"}
+                                "m²": "平方米", "m2": "平方米", "m³": "立方米", "m3": "立方米", "m": "米",
+                                "mm": "毫米", "cm": "厘米", "km": "公里", "kg": "公斤", "kW": "千瓦",
+                                "kWh": "千瓦时"}
 # After 个 and a 多/余, the time word is the unit (3个多月 → 3 月 at_least).
 _TIME_AFTER_COUNTER = ("月", "小时", "星期", "季度", "工作日")
 
@@ -120,6 +122,8 @@ _NAME_AFTER = "级版+·"
 _NAME_BEFORE = "第+·"
 # A list of ordinals ending just before a number (第1、2名): the number is an ordinal too.
 _ORDINAL_LIST = re.compile("第[0-9零〇一二两三四五六七八九十百]+(?:、[0-9零〇一二两三四五六七八九十百]+)*、$")
+# After 前, these make a rank (前10名), not a count.
+_RANK_UNITS = frozenset({"名", "位"})
 # Idioms whose second half looks like a bounded magnitude (成千上万, 成百上千).
 _IDIOMS_BEFORE = frozenset({"成千", "成百"})
 # Before a Chinese numeral: an approximation without a value (数千万, 几十个).
@@ -337,6 +341,8 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         return None
     if unit == "分" and before == "时":
         return None  # 8时30分: a time of day
+    if before == "前" and unit in _RANK_UNITS:
+        return None  # 进入全国前10名: a rank
     if text[start - 3 : start - 1] in _IDIOMS_BEFORE:
         return None  # 成千上万: "very many", no value
     if not unit and (after in _NOT_A_UNIT or text.startswith("周年", end)):

@@ -8,6 +8,7 @@ import pytest
 
 from jobs.facts import extract
 from jobs.read import normalise
+from jobs.records import Fact
 
 INBOX = Path(__file__).resolve().parent.parent / "warehouse" / "inbox"
 
@@ -192,16 +193,19 @@ def test_sentence_and_section() -> None:
     assert third.section == "二、突出建设为重" and third.sentence == "投入资金6672万元？"
 
 
+Corpus = dict[str, tuple[str, list[Fact]]]  # document name → (normalised text, its facts)
+
+
 @pytest.fixture(scope="module")
-def corpus() -> dict[str, tuple[str, list]]:  # type: ignore[type-arg]
-    out = {}
+def corpus() -> Corpus:
+    out: Corpus = {}
     for path in sorted(INBOX.glob("*.txt")):
         text = normalise(path.read_text(encoding="utf-8"))
         out[path.stem] = (text, extract(text))
     return out
 
 
-def test_spans_hold_on_every_document(corpus: dict[str, tuple[str, list]]) -> None:  # type: ignore[type-arg]
+def test_spans_hold_on_every_document(corpus: Corpus) -> None:
     for name, (text, facts) in corpus.items():
         assert facts, name
         previous_end = 0
@@ -216,7 +220,7 @@ def test_spans_hold_on_every_document(corpus: dict[str, tuple[str, list]]) -> No
             assert (fact.value_high is not None) == (fact.qualifier == "range"), where
 
 
-def test_no_fact_is_a_year_or_an_ordinal(corpus: dict[str, tuple[str, list]]) -> None:  # type: ignore[type-arg]
+def test_no_fact_is_a_year_or_an_ordinal(corpus: Corpus) -> None:
     for name, (text, facts) in corpus.items():
         for fact in facts:
             after = text[fact.char_end : fact.char_end + 1]

@@ -151,6 +151,7 @@ SEED = (INBOX / "xinjian-jiaoti_2022.txt").read_text(encoding="utf-8")
         (SEED.encode("gb18030"), "gb18030"),
         (b"\xef\xbb\xbf" + SEED.encode("utf-8"), "utf-8-sig"),
         (SEED.encode("utf-16"), "utf-16"),  # with its byte-order mark
+        (b"\xfe\xff" + SEED.encode("utf-16-be"), "utf-16"),
         (SEED.replace("\n", "\r\n").encode("utf-8"), "utf-8"),
     ],
 )

@@ -408,6 +408,8 @@ def _html_text(data: bytes, path: Path) -> str:
         node.decompose()
     for node in tree.css(_HTML_BLOCKS):
         node.insert_after("\n")
+    for node in tree.css("td, th"):  # cells of a row stay on one line, apart (as in a .docx table)
+        node.insert_after("\t")
     # the page <title> ("…工作总结_某某市人民政府") stands in for a heading only when the page has none
     title = tree.css_first("title") if tree.css_first("h1") is None else None
     heading = _PAGE_TITLE_SUFFIX.sub("", title.text(strip=True)) if title is not None else ""

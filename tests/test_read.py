@@ -341,7 +341,8 @@ GOV_PAGE = """<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content
 <header>某某市人民政府门户网站</header>
 <div class="article"><h1>某某市统计局2023年工作总结</h1>
 <p>2023年，全市地区生产总值增长<span>5.2</span>％，达到<b>3200</b>亿元。</p>
-<p>新建学校<span>12</span>所。</p></div>
+<p>新建学校<span>12</span>所。</p>
+<table><tr><td>指标</td><td>数值</td></tr><tr><td>新增学位</td><td>3000个</td></tr></table></div>
 <footer>版权所有 主办：某某市人民政府办公室</footer></body></html>"""
 
 
@@ -351,6 +352,7 @@ def test_html_page_keeps_text_only(tmp_path: Path, config: DocConfig) -> None:
     doc = read_document(page, config)
     assert "全市地区生产总值增长5.2%，达到3200亿元。\n" in doc.text
     assert "新建学校12所" in doc.text
+    assert "新增学位\t3000个" in doc.text
     for clutter in ("首页", "增长99%", "color", "版权所有", "门户网站"):
         assert clutter not in doc.text
     assert (doc.org, doc.kind, doc.period_year, doc.encoding) == ("某某市统计局", "工作总结", 2023, "html")

@@ -1,15 +1,21 @@
 """Normalised text → every quantity in it (value in base units, unit, qualifier, span, sentence, section).
 
 One compiled regular expression finds the number candidates (Arabic, Chinese and mixed numerals, with
-the magnitude, the 多/余 marker and the unit that follow); a few cheap checks per candidate decide
-whether it is a quantity; sentences and sections are looked up by bisecting offsets computed once.
+the magnitude, the 多/余 marker and the unit that follow); a few cheap checks of the characters around
+each candidate decide whether it is a quantity; lists and ranges are joined in one backward walk;
+sections are found by bisecting heading offsets computed once, sentences by one search each way.
 
 Decisions a reader of the output should know (tests/gold/README.md is the guideline):
 - A sentence ends at 。！？；!?; or a line break; `sentence` keeps its closing mark, blanks are trimmed.
-- A section is the path of headings (`一、` › `（一）` › `1.` › `（1）`) above the fact; a heading is
-  the start of its line up to the first sentence mark.
+- A section is the path of headings (`第一部分` › `一、` › `（一）` › `1.` › `（1）`) above the fact; a
+  heading is the start of its line up to the first sentence mark or colon, at most 60 characters.
 - Magnitudes 十 百 千 万 亿 multiply and are not part of the unit (亿千瓦 → 千瓦, 千瓦 is a unit).
-- Everything inside a short “quotation” or a 《title》 is a name, never a quantity.
+- `unit` is the measure word as written, except: 个百分点 → 百分点; durations counted with 个 take the
+  time word (3个月 → 月, 5个季度 → 季度, 4个工作日 → 工作日); symbols take their Chinese name
+  (㎡ → 平方米, km → 公里); 人民币 → 元. A number with no measure word after it has unit "".
+- `raw` is the number with its magnitude, 多/余 and unit; qualifier words around it (约, 以上) stay outside.
+- Everything inside a short “quotation” (≤ 30 characters) or a 《title》 is a name, never a quantity.
+- Odd input is kept and flagged: 2亿万元 → 2e8 元 with `ambiguous_unit`; 14个家 → 14 家 with `odd_counter`.
 """
 
 from __future__ import annotations
@@ -231,6 +237,8 @@ def _parse(run: str) -> tuple[float, float, bool]:
     last = ""
     for token in _TOKEN.findall(run):
         head = token[0]
+        if head in "多余":
+            continue  # 3千多万: the bound is the caller's business; 万 still multiplies 3千
         if head.isdigit():
             number = float(token.replace(",", "") if "," in token else token)
             multiplier = 1.0

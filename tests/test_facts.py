@@ -228,3 +228,22 @@ def test_no_fact_is_a_year_or_an_ordinal(corpus: Corpus) -> None:
             # 293项年度改革任务 is fine: only a bare number may not be followed by a date word.
             bare_number = fact.raw[-1].isdigit()
             assert not (bare_number and after in "年月日号") and before != "第", f"{name}: {fact.raw!r}"
+
+
+def test_properties_hold_on_random_text() -> None:
+    """Scrambled numbers, magnitudes, units and punctuation: no crash, and the span contract holds."""
+    import random
+
+    pieces = ["1", "2.5", "30", "一", "两", "十", "百", "千", "万", "亿", "多", "余", "个", "人", "元", "%",
+              "百分点", "家", "年", "第", "约", "近", "以上", "左右", "、", "和", "-", "－", "至", "。", "\n",
+              "“", "”", "《", "》", "之", "分", "∶", "M", "G", ".", ",", "以", "上", "（", "）", "增长"]
+    rng = random.Random(20260)
+    for _ in range(400):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40)))
+        previous_end = 0
+        for fact in extract(text):
+            assert fact.raw == text[fact.char_start : fact.char_end], text
+            assert previous_end <= fact.char_start < fact.char_end, text
+            previous_end = fact.char_end
+            assert text[fact.sentence_start : fact.sentence_start + len(fact.sentence)] == fact.sentence, text
+            assert fact.raw in fact.sentence, text

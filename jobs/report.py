@@ -744,6 +744,7 @@ class Site:
     movers: tuple[Comparison, ...]
     differs: tuple[Comparison, ...]
     unchecked: tuple[Comparison, ...]
+    ambiguous: tuple[Comparison, ...]
     goals_open: tuple[Comparison, ...]
 
 
@@ -776,7 +777,10 @@ def build_site(wh: Warehouse) -> Site:
         doc_sentences=_doc_sentences(wh), doc_observations=_doc_observations(asm),
         movers=tuple(movers),
         differs=tuple(c for c in comparisons if c.check == "differs"),
-        unchecked=tuple(c for c in comparisons if c.check == "cannot"),
+        # a stated change with nothing to hold it against: 门店增加14个 with no level for either year
+        unchecked=tuple(c for c in comparisons if c.check == "cannot" or (
+            c.check == "none" and c.stated_change is not None and c.prev is None)),
+        ambiguous=tuple(c for c in comparisons if "ambiguous" in c.flags),
         goals_open=tuple(c for c in comparisons if c.target is not None and c.met is None),
     )
 

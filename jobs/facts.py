@@ -312,6 +312,8 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
     if chinese and not unit and "万" not in run and "亿" not in run:
         return None  # 十大, 二十届: a Chinese numeral needs a unit or a magnitude to be a quantity
     prefix = _prefix_qualifier(text, start, before)
+    if before == "上" and not chinese:
+        prefix = None  # 上 bounds only a word numeral (上千万家庭); 跃上1.4万亿斤 is a verb
     if chinese:
         # 千亿斤粮食产能提升行动, 万众一心, 亿元以上项目: a bare magnitude is a name or a category,
         # except after a bound that makes it an amount (上千万家庭, 近千万家庭, 已超过万亿元) — and not

@@ -353,7 +353,7 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         return None  # 8时30分: a time of day
     if before == "前" and unit in _RANK_UNITS:
         return None  # 进入全国前10名: a rank
-    if text[start - 3 : start - 1] in _IDIOMS_BEFORE:
+    if text[max(0, start - 3) : max(0, start - 1)] in _IDIOMS_BEFORE:
         return None  # 成千上万: "very many", no value
     if not unit and (after in _NOT_A_UNIT or text.startswith("周年", end)):
         return None

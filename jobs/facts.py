@@ -165,7 +165,7 @@ _CHINESE_DIGIT_UNITS = "次档人名倍所家户批期"
 # Units after which a bare 一 is a measurement (提高一倍, 提高一个百分点), not rhetoric (一个中心).
 _MEASURES_OF_ONE = frozenset({"倍", "个百分点"})
 # 期 after a Chinese digit is a phase (二期工程) unless the text divides into phases (分两期).
-_PHASE_UNITS = "期"
+_PHASE_UNITS = frozenset({"期"})
 # Units that, after a Chinese numeral, make an ordinal (十三届全国人大), an outline of what
 # follows (做好十方面工作) or a word (十分不易), not a count.
 _CHINESE_ORDINAL_UNITS = frozenset({"届", "方面", "分"})

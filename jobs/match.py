@@ -64,7 +64,7 @@ _N = r"(?:[两二三四五六七八九十]+|[2-9]|\d\d)"
 # year); a figure marker only disqualifies its own sentence.
 MULTI_SCOPE_RE = re.compile(
     rf"{_N}年(?:来|间|中|内|里|以来)|过去{_N}年|今后{_N}年|未来{_N}年|近{_N}年"
-    rf"|十[一二三四五六七八九]五”?(?:时期|期间|以来)|(?:19|20)\d\d年以来"
+    rf"|十[一二三四五六七八九]五”?(?:时期|期间|以来)|个五年规划|(?:19|20)\d\d年以来"
 )
 MULTI_YEAR_RE = re.compile(
     rf"{MULTI_SCOPE_RE.pattern}|年均|年平均|平均每年|每年平均|翻一番|翻番|{_N}年(?:累计|共)"
@@ -77,8 +77,10 @@ SINGLE_YEAR_RE = re.compile(r"过去一年|一年来|刚刚过去的|去年|今�
 # 今年…要/将/拟 in a clause is a plan, while a plain 今年 in a yearly summary is the year under review.
 GOAL_RE = re.compile(
     r"预期目标|目标是|目标为|目标：|目标:|拟按|拟安排|力争|预计安排|计划安排"
-    r"|今年[^，。；]{0,16}?(?:(?<![主重需只必])要|将|拟|确保|争取|计划)"
+    r"|今年[^，。；]{0,16}?(?:(?<![主重需只必])要|将|拟|确保|争取|计划)|明年|下一年度"
 )
+# A heading over plans: every figure under it is a goal (二、2023年工作打算; 下一步工作计划).
+PLAN_HEADING_RE = re.compile(r"打算|计划|思路|安排|展望|下一步|要点|建议")
 
 HEADING_RE = re.compile(r"^\s*[一二三四五六七八九十]+[、.．]")
 HEADING_MAX_CHARS = 60
@@ -97,6 +99,7 @@ class _Span:
     scope: Scope
     year: int | None  # an explicit year stated by the heading or the sentence's opening
     goal_paragraph: bool  # the paragraph opened with a goal sentence (今年发展主要预期目标是：…)
+    goal_section: bool = False  # under a heading of plans (二、2023年工作打算, 下一步工作计划)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ class _Subject:
     carried: bool  # the alias stands in an earlier clause of the sentence
     post: bool  # the alias follows the number (60个基层党组织)
     change_text: str  # the fact's own clause minus the alias: where change words are looked for
+    start: int  # where the clause holding the alias starts: the figure's wording runs from here to the number
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,7 @@ class _Candidate:
 
 def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule) -> list[Observation]:
     """Every fact that measures a catalog indicator, as one observation per (org, indicator, year, basis)."""
-    spans = _time_spans(doc.text)
+    spans = _time_spans(doc.text, doc.period_year, doc.period_year + rule.target_year_offset)
     starts = [span.start for span in spans]
     candidates: list[_Candidate] = []
     for fact_id, fact in enumerate(facts):
@@ -141,10 +145,13 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     sentence_start, sentence_end = _sentence_bounds(doc.text, fact.char_start)
     before = doc.text[sentence_start:fact.char_start]
     sentence = doc.text[sentence_start:sentence_end]
-    if span.scope == "multi" or _is_multi_year(sentence, before, doc.period_year):
-        return None
+    if span.scope == "multi" or before.rstrip().endswith(("从", "由")):
+        return None  # several years' figure, or the starting level of 从54万亿元增加到82.7万亿元
     subject = _subject(doc.text, facts, fact_id, sentence_start, catalog)
     if subject is None:
+        return None
+    opening = re.split(f"[{CLAUSE_BREAKS}]", sentence, maxsplit=1)[0]
+    if _is_multi_year(opening, doc.text[subject.start:fact.char_end], before, doc.period_year):
         return None
     timing = _timing(before, fact, span, doc.period_year, rule)
     if timing is None:
@@ -163,7 +170,7 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
         extra={"alias": subject.alias, "found": "after the number" if subject.post else
                "carried from an earlier clause" if subject.carried else "before the number"},
     )
-    rank = (int(subject.carried) + 2 * int(subject.post and not subject.carried), fact_id)
+    rank = (int(subject.carried), fact_id)
     return _Candidate(observation, rank)
 
 
@@ -173,9 +180,13 @@ def _sentence_bounds(text: str, position: int) -> tuple[int, int]:
     return start, min(ends, default=len(text))
 
 
-def _is_multi_year(sentence: str, before: str, period_year: int) -> bool:
-    """年均…, 五年来…, 比2010年翻一番: the figure spans years, so it is not one year's observation."""
-    if MULTI_YEAR_RE.search(sentence):
+def _is_multi_year(opening: str, wording: str, before: str, period_year: int) -> bool:
+    """年均…, 五年来…, 比2010年翻一番: the figure spans years, so it is not one year's observation.
+
+    The marker counts in the sentence's opening clause (五年来，…) or in the figure's own wording (from the
+    clause holding its subject to the number), not elsewhere: 今年新增3000个，近三年累计新增1万个 keeps 3000.
+    """
+    if MULTI_YEAR_RE.search(opening) or MULTI_YEAR_RE.search(wording):
         return True
     allowed = {period_year - 1, period_year, period_year + 1}
     return any(int(found) not in allowed for found in FAR_YEAR_RE.findall(before))
@@ -186,10 +197,12 @@ def _timing(before: str, fact: Fact, span: _Span, period_year: int, rule: KindRu
     target_year = period_year + rule.target_year_offset
     stated = [int(found[:4]) for found in _YEAR_REF_RE.findall(before)]
     year = stated[-1] if stated else span.year
-    if GOAL_RE.search(before) or (span.goal_paragraph and fact.qualifier != "exact"):
+    if year is not None and year not in (period_year, target_year):
+        return None  # another year's figure (2021年… in a 2022 summary is last year's)
+    if GOAL_RE.search(before) or span.goal_section or (span.goal_paragraph and fact.qualifier != "exact"):
         return "target", target_year
-    if year is not None and year != period_year:
-        return ("target", target_year) if year == target_year else None
+    if year == target_year and year != period_year:
+        return "target", target_year
     if rule.default_basis == "target":
         return "target", target_year
     return "actual", period_year
@@ -239,7 +252,7 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     # 18所标准化幼儿园和12所示范园: a noun right after the measure word is what the number counts.
     post = _post_alias(text, fact, catalog)
     if post is not None:
-        return _Subject(post[0], post[1], carried=False, post=True, change_text=own)
+        return _Subject(post[0], post[1], carried=False, post=True, change_text=own, start=own_start)
     found = _alias_in(text, own_start, own_end, catalog, fact)
     if found is not None:
         indicator, alias, position = found
@@ -248,7 +261,7 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
         if _is_part(text, sentence_start, own_start, position, alias, fact.char_start):
             return None
         change_text = own[: position - own_start] + own[position - own_start + len(alias):]
-        return _Subject(indicator, alias, carried=False, post=False, change_text=change_text)
+        return _Subject(indicator, alias, carried=False, post=False, change_text=change_text, start=own_start)
     if not _is_empty(own) or _counts_what_follows(text, fact):
         return None  # the clause names its own subject, and no alias is it
     for start, end, ends_with_fact in segments[1:]:
@@ -257,7 +270,7 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
             indicator, alias, position = found
             if indicator is None or _is_part(text, sentence_start, start, position, alias, fact.char_start):
                 return None
-            return _Subject(indicator, alias, carried=True, post=False, change_text=own)
+            return _Subject(indicator, alias, carried=True, post=False, change_text=own, start=start)
         if ends_with_fact or text[start:end].lstrip().startswith("其中"):
             return None  # that clause measured something else, or lists parts of it
     return None
@@ -403,26 +416,33 @@ def _is_empty(clause: str) -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _time_spans(text: str) -> list[_Span]:
-    """A scope for every sentence: headings set it; a sentence opening with 过去五年 or 2017年 changes it."""
+def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
+    """A scope for every sentence: headings set it; a sentence opening with 过去五年 or 2017年 changes it.
+
+    An opening year far from the document's (2035年远景目标, 到2020年) starts a multi-year passage.
+    """
+    near = {period_year - 1, period_year, target_year}
     spans = [_Span(0, "single", None, goal_paragraph=False)]
     offset = 0
     for line in text.splitlines(keepends=True):
         if HEADING_RE.match(line) and len(line.strip()) <= HEADING_MAX_CHARS:
-            spans.append(_heading_span(offset, line))
+            spans.append(_heading_span(offset, line, near))
         else:
-            spans.extend(_paragraph_spans(offset, line, spans[-1]))
+            spans.extend(_paragraph_spans(offset, line, spans[-1], near))
         offset += len(line)
     return spans
 
 
-def _heading_span(offset: int, line: str) -> _Span:
+def _heading_span(offset: int, line: str, near: set[int]) -> _Span:
     single = SINGLE_YEAR_RE.search(line) is not None or "一年" in line
-    scope: Scope = "multi" if MULTI_SCOPE_RE.search(line) and not single else "single"
-    return _Span(offset, scope, _stated_year(line), goal_paragraph=False)
+    year = _stated_year(line)
+    far = year is not None and year not in near
+    scope: Scope = "multi" if (MULTI_SCOPE_RE.search(line) and not single) or far else "single"
+    plans = PLAN_HEADING_RE.search(line) is not None
+    return _Span(offset, scope, year, goal_paragraph=False, goal_section=plans)
 
 
-def _paragraph_spans(offset: int, line: str, current: _Span) -> list[_Span]:
+def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int]) -> list[_Span]:
     spans: list[_Span] = []
     position, goal = 0, False
     for sentence in re.split(r"(?<=[。！？!?])", line):
@@ -431,12 +451,13 @@ def _paragraph_spans(offset: int, line: str, current: _Span) -> list[_Span]:
             continue
         opening = re.split(f"[{CLAUSE_BREAKS}]", sentence, maxsplit=1)[0]
         scope, year = current.scope, current.year
-        if MULTI_SCOPE_RE.search(sentence) and not SINGLE_YEAR_RE.search(opening):
+        if MULTI_SCOPE_RE.search(opening) and not SINGLE_YEAR_RE.search(opening):
             scope = "multi"
         elif SINGLE_YEAR_RE.search(opening):
-            scope, year = "single", _stated_year(opening) or year
+            stated = _stated_year(opening)
+            scope, year = ("multi", None) if stated is not None and stated not in near else ("single", stated or year)
         goal = goal or (position == 0 and GOAL_RE.search(opening) is not None)
-        current = _Span(offset + position, scope, year, goal_paragraph=goal)
+        current = _Span(offset + position, scope, year, goal_paragraph=goal, goal_section=current.goal_section)
         spans.append(current)
         position += len(sentence)
     # a goal paragraph ends with its paragraph
@@ -481,7 +502,8 @@ def _derived(observations: list[Observation]) -> list[Observation]:
         if obs.basis != "actual":
             continue
         change = by_key.get((obs.indicator_id, obs.year, "change"))
-        if change is None or change.unit != obs.unit:
+        # a rate in % changes by percentage points: 毛入园率达到90%，提高2个百分点 → 88 %
+        if change is None or (change.unit != obs.unit and (obs.unit, change.unit) != ("%", "百分点")):
             continue
         word = "increase" if change.value >= 0 else "decrease"
         qualifier = obs.qualifier if change.qualifier == "exact" else "about"

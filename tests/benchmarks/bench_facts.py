@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from jobs.facts import extract  # noqa: E402
+from jobs.facts import _NUMBER, extract  # noqa: E402
 from jobs.read import normalise  # noqa: E402
 
 # The rough ceiling for any Python extractor: one compiled pattern, no work per match.
@@ -101,7 +101,10 @@ def main() -> None:
     methods: list[tuple[str, Callable[[str], int] | None, str]] = [
         ("tongbi jobs.facts.extract (all quantities)", lambda t: len(extract(t)), "value, unit, qualifier, span, "
          "sentence, section"),
-        ("one compiled regex finditer (ceiling)", lambda t: sum(1 for _ in CEILING.finditer(t)), "spans only"),
+        ("one compiled regex finditer (ceiling)", lambda t: sum(1 for _ in CEILING.finditer(t)),
+         "Arabic number spans only"),
+        ("tongbi's candidate regex alone", lambda t: sum(1 for _ in _NUMBER.finditer(t)),
+         "the scan inside extract, before any check"),
         ("JioNLP ner.extract_money (money only)", jio, jio_note),
     ]
     rows = []

@@ -566,3 +566,81 @@ def test_views_on_the_real_series(tmp_path: Path, observe: Any) -> None:
     assert jobs and all(row["met"] for row in jobs)
     gdp = {r["year"]: r["value"] for r in rows(con, "select * from yoy where indicator_id = 'gdp_growth'")}
     assert gdp[2015] == 6.9 and gdp[2023] == 5.2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A catalog nobody tuned: only id, name, unit and aliases
+# ---------------------------------------------------------------------------------------------------------------
+
+PLAIN_CATALOG = """
+[catalog]
+id = "county_health"
+name = "县卫健委工作总结"
+applies_to = ["卫健委"]
+
+[[indicator]]
+id = "village_clinics"
+name = "标准化村卫生室"
+unit = "个"
+aliases = ["标准化村卫生室", "村卫生室"]
+
+[[indicator]]
+id = "family_doctor_coverage"
+name = "家庭医生签约覆盖率"
+unit = "%"
+aliases = ["家庭医生签约覆盖率", "签约覆盖率"]
+
+[[indicator]]
+id = "health_spending"
+name = "卫生健康支出"
+unit = "亿元"
+aliases = ["卫生健康支出"]
+
+[[indicator]]
+id = "new_doctors"
+name = "新招聘医生"
+unit = "人"
+aliases = ["新招聘医生", "招聘医生"]
+
+[[indicator]]
+id = "outpatient_visits"
+name = "门诊人次"
+unit = "万人次"
+aliases = ["门诊人次", "门诊量"]
+"""
+
+
+def test_plain_catalog_is_extracted(tmp_path: Path) -> None:
+    (tmp_path / "health.toml").write_text(PLAIN_CATALOG, encoding="utf-8")
+    (catalog,) = load_catalogs(tmp_path)
+    text = (
+        "2023年，县卫健委坚持以人民健康为中心。\n"
+        "一、基层卫生\n"
+        "全县建成标准化村卫生室212个，比去年增加12个；家庭医生签约覆盖率达到78.5%，提高3.2个百分点。"
+        "全年卫生健康支出4.6亿元，同比增长8%。新招聘医生86名，其中全科医生30名。"
+        "门诊量达到152.3万人次。\n"
+        "二、2024年工作打算\n"
+        "新建标准化村卫生室20个，家庭医生签约覆盖率达到80%以上。"
+    )
+    specs: list[Spec] = [
+        ("212个", 212, "个"), ("12个", 12, "个"), ("78.5%", 78.5, "%"), ("3.2个百分点", 3.2, "百分点"),
+        ("4.6亿元", 4.6e8, "元"), ("8%", 8, "%"), ("86名", 86, "名"), ("30名", 30, "名"),
+        ("152.3万人次", 1_523_000, "人次"), ("20个", 20, "个"), ("80%", 80, "%", "at_least"),
+    ]
+    doc = Document(doc_id="h", source_file="h.txt", sha256="x", text=text, org="某县卫健委",
+                   title="某县卫健委2023年工作总结", kind="工作总结", period_year=2023)
+    observations = match(doc, facts_for(text, specs), catalog, SUMMARY)
+    assert table(observations) == {
+        ("village_clinics", 2023, "actual", 212, "exact"),
+        ("village_clinics", 2023, "change", 12, "exact"),
+        ("village_clinics", 2022, "derived", 200, "exact"),
+        ("family_doctor_coverage", 2023, "actual", 78.5, "exact"),
+        ("family_doctor_coverage", 2023, "change", 3.2, "exact"),
+        ("family_doctor_coverage", 2022, "derived", 75.3, "exact"),
+        ("health_spending", 2023, "actual", 4.6, "exact"),
+        ("health_spending", 2023, "change_pct", 8, "exact"),
+        ("new_doctors", 2023, "actual", 86, "exact"),
+        ("outpatient_visits", 2023, "actual", 152.3, "exact"),
+        ("village_clinics", 2024, "target", 20, "exact"),
+        ("family_doctor_coverage", 2024, "target", 80, "at_least"),
+    }

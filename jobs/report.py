@@ -94,6 +94,35 @@ class Comparison:
                     ("所述增幅", self.stated_pct), ("目标", self.target))
         return tuple((label, q.source) for label, q in labelled if q is not None and q.source is not None)
 
+    @property
+    def quotes(self) -> tuple[Quote, ...]:
+        """The sources grouped by sentence: one quote with every number of this row marked in it."""
+        grouped: dict[tuple[str, str], list[tuple[str, Source]]] = {}
+        for label, source in self.sources:
+            grouped.setdefault((source.doc_id, source.sentence), []).append((label, source))
+        return tuple(
+            Quote(
+                labels=tuple(label for label, _ in items), sentence=sentence,
+                spans=tuple(sorted({(s.start, s.end) for _, s in items
+                                    if s.start is not None and s.end is not None})),
+                notes=tuple(dict.fromkeys(s.note for _, s in items if s.note)),
+                doc_title=items[0][1].doc_title, doc_href=items[0][1].doc_href,
+            )
+            for (_doc, sentence), items in grouped.items()
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One source sentence of a comparison row, with the spans of the row's numbers in it."""
+
+    labels: tuple[str, ...]  # 今年, 去年, 所述变化, …
+    sentence: str
+    spans: tuple[tuple[int, int], ...]  # sorted; overlapping spans are merged when marked
+    notes: tuple[str, ...]
+    doc_title: str
+    doc_href: str
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -267,19 +296,40 @@ def sort_key(value: float | None) -> str:
     return "" if value is None else _number(round(value, 8))
 
 
-def highlight(source: Source) -> Markup:
-    """The sentence with the number marked; everything escaped."""
-    if source.start is None or source.end is None:
-        return Markup(escape(source.sentence))
-    s = source.sentence
-    return Markup("{}<mark>{}</mark>{}").format(s[: source.start], s[source.start : source.end], s[source.end :])
+def _spans(item: Source | Quote) -> tuple[tuple[int, int], ...]:
+    if isinstance(item, Quote):
+        spans = item.spans
+    else:
+        spans = ((item.start, item.end),) if item.start is not None and item.end is not None else ()
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
 
 
-def highlight_md(source: Source) -> str:
-    if source.start is None or source.end is None:
-        return md_cell(source.sentence)
-    s = source.sentence
-    return md_cell(f"{s[: source.start]}**{s[source.start : source.end]}**{s[source.end :]}")
+def highlight(item: Source | Quote) -> Markup:
+    """The sentence with the number(s) marked; everything escaped."""
+    out: list[Markup] = []
+    pos = 0
+    for start, end in _spans(item):
+        out += [escape(item.sentence[pos:start]), Markup("<mark>{}</mark>").format(item.sentence[start:end])]
+        pos = end
+    out.append(escape(item.sentence[pos:]))
+    return Markup("").join(out)
+
+
+def highlight_md(item: Source | Quote) -> str:
+    """The sentence with the number(s) in bold, safe in a Markdown line."""
+    parts: list[str] = []
+    pos = 0
+    for start, end in _spans(item):
+        parts += [item.sentence[pos:start], f"**{item.sentence[start:end]}**"]
+        pos = end
+    parts.append(item.sentence[pos:])
+    return md_cell("".join(parts))
 
 
 def mark_sentence(item: SentenceMarks) -> Markup:

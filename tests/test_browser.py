@@ -289,10 +289,10 @@ def test_real_warehouse_pages_load_without_console_errors(browser: Browser, buil
         assert report.requests == [report.url], kind
 
 
-# For the README: show the provenance of the row with the most source sentences.
+# For the README: show the provenance of the row with the most numbers marked in its sources.
 OPEN_RICHEST_SOURCES = """(() => {
     const all = Array.from(document.querySelectorAll('td.sources details'));
-    all.sort((a, b) => b.querySelectorAll('blockquote').length - a.querySelectorAll('blockquote').length);
+    all.sort((a, b) => b.querySelectorAll('mark').length - a.querySelectorAll('mark').length);
     if (all.length) { all[0].open = true; }
 })()"""
 

@@ -318,7 +318,8 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         # 千亿斤粮食产能提升行动, 万众一心, 亿元以上项目: a bare magnitude is a name or a category,
         # except after a bound that makes it an amount (上千万家庭, 近千万家庭, 已超过万亿元) — and not
         # when it qualifies a noun (超亿元的龙头企业).
-        if head in "百千万亿" and (prefix is None or text.startswith("的", end)):
+        # 千余人, 百余家: a magnitude with 余/多 is a round amount too.
+        if head in "百千万亿" and ((prefix is None and not marker) or text.startswith("的", end)):
             return None
         if unit in _CHINESE_ORDINAL_UNITS or before in _VAGUE_BEFORE:
             return None

@@ -125,12 +125,14 @@ def build_scheduler(
 
 @contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM and SIGINT set `stop`: a run in progress finishes, then the loop ends."""
+    """SIGTERM and SIGINT set `stop`: a run in progress finishes, then the loop ends. A second SIGINT interrupts."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be installed from the main thread
         return
 
     def handler(signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait for the run
         log.info("%s received; stopping after the current run", signal.Signals(signum).name)
         stop.set()
 

@@ -20,6 +20,9 @@ from jobs.records import Basis, Document, Fact, KindRule, Observation
 CLAUSE_BREAKS = "，,；;：:"
 HARD_BREAKS = "；;"  # a subject is never carried across a semicolon: it separates items of a list
 SENTENCE_ENDS = "。！？!?\n"
+_SENTENCE_END_RE = re.compile(f"[{SENTENCE_ENDS}]")
+_SENTENCE_RE = re.compile(r"[^。！？!?]*[。！？!?]?")
+_OPENING_RE = re.compile(f"[^{CLAUSE_BREAKS}]*")
 
 # An alias right after one of these is the object of a preposition or a modifier of a longer noun:
 # 单位国内生产总值能耗, 占国内生产总值比重, 对经济增长的贡献率, 与国内生产总值之比, 人均体育场地面积.
@@ -124,10 +127,11 @@ def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule
     """Every fact that measures a catalog indicator, as one observation per (org, indicator, year, basis)."""
     spans = _time_spans(doc.text, doc.period_year, doc.period_year + rule.target_year_offset)
     starts = [span.start for span in spans]
+    ends = [found.start() for found in _SENTENCE_END_RE.finditer(doc.text)]
     candidates: list[_Candidate] = []
     for fact_id, fact in enumerate(facts):
         span = spans[max(bisect.bisect_right(starts, fact.char_start) - 1, 0)]
-        candidate = _candidate(doc, facts, fact_id, catalog, rule, span)
+        candidate = _candidate(doc, facts, fact_id, catalog, rule, span, _sentence_bounds(doc.text, ends, fact))
         if candidate is not None:
             candidates.append(candidate)
     chosen = _choose(candidates)
@@ -140,9 +144,9 @@ def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule
 
 
 def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Catalog, rule: KindRule,
-               span: _Span) -> _Candidate | None:
+               span: _Span, bounds: tuple[int, int]) -> _Candidate | None:
     fact = facts[fact_id]
-    sentence_start, sentence_end = _sentence_bounds(doc.text, fact.char_start)
+    sentence_start, sentence_end = bounds
     before = doc.text[sentence_start:fact.char_start]
     sentence = doc.text[sentence_start:sentence_end]
     if span.scope == "multi" or before.rstrip().endswith(("从", "由")):
@@ -174,10 +178,11 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     return _Candidate(observation, rank)
 
 
-def _sentence_bounds(text: str, position: int) -> tuple[int, int]:
-    start = max(text.rfind(mark, 0, position) for mark in SENTENCE_ENDS) + 1
-    ends = [index for index in (text.find(mark, position) for mark in SENTENCE_ENDS) if index >= 0]
-    return start, min(ends, default=len(text))
+def _sentence_bounds(text: str, ends: list[int], fact: Fact) -> tuple[int, int]:
+    """(start, end) of the sentence holding the fact, from the sorted offsets of sentence-ending marks."""
+    index = bisect.bisect_left(ends, fact.char_start)
+    start = ends[index - 1] + 1 if index > 0 else 0
+    return start, ends[index] if index < len(ends) else len(text)
 
 
 def _is_multi_year(opening: str, wording: str, before: str, period_year: int) -> bool:
@@ -302,16 +307,16 @@ def _segments_before(text: str, facts: Sequence[Fact], fact_id: int,
     Each is (start, end, ends_with_fact). The walk stops at a semicolon: a subject does not cross it.
     """
     fact = facts[fact_id]
-    cuts: dict[int, bool] = {}
+    cuts: dict[int, int | None] = {}  # cut offset → start of the fact that ends there, None for punctuation
     for index in range(sentence_start, fact.char_start):
         if text[index] in CLAUSE_BREAKS:
-            cuts[index + 1] = False
+            cuts[index + 1] = None
     for index in range(fact_id - 1, -1, -1):  # facts come in text order: stop at the sentence start
         other = facts[index]
         if other.char_end <= sentence_start:
             break
         if other.char_end <= fact.char_start:
-            cuts[other.char_end] = True
+            cuts[other.char_end] = other.char_start
     segments: list[tuple[int, int, bool]] = []
     end, ends_with_fact = fact.char_start, False
     for cut in sorted(cuts, reverse=True):
@@ -319,16 +324,10 @@ def _segments_before(text: str, facts: Sequence[Fact], fact_id: int,
         if text[cut - 1] in HARD_BREAKS:
             return segments
         # the segment before this cut ends with a fact when the cut is a fact end; else at punctuation
-        end, ends_with_fact = (cut - 1, False) if not cuts[cut] else (_fact_start_before(facts, cut), True)
+        fact_start = cuts[cut]
+        end, ends_with_fact = (cut - 1, False) if fact_start is None else (fact_start, True)
     segments.append((sentence_start, end, ends_with_fact))
     return segments
-
-
-def _fact_start_before(facts: Sequence[Fact], end: int) -> int:
-    for other in facts:
-        if other.char_end == end:
-            return other.char_start
-    return end  # pragma: no cover - every fact cut comes from a fact
 
 
 def _alias_in(text: str, start: int, end: int, catalog: Catalog,
@@ -393,8 +392,8 @@ def _post_alias(text: str, fact: Fact, catalog: Catalog) -> tuple[Indicator, str
     best: tuple[int, Indicator, str] | None = None
     for indicator in catalog.indicators:
         for alias in indicator.aliases:
-            fits = units.factor(fact.unit, indicator.unit) is not None
-            if fits and after.startswith(alias) and (best is None or len(alias) > best[0]):
+            if after.startswith(alias) and (best is None or len(alias) > best[0]) \
+                    and units.factor(fact.unit, indicator.unit) is not None:
                 best = (len(alias), indicator, alias)
     return (best[1], best[2]) if best else None
 
@@ -443,25 +442,27 @@ def _heading_span(offset: int, line: str, near: set[int]) -> _Span:
 
 
 def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int]) -> list[_Span]:
+    """The spans of one paragraph: a new one only where a sentence's opening changes the scope."""
     spans: list[_Span] = []
-    position, goal = 0, False
-    for sentence in re.split(r"(?<=[。！？!?])", line):
-        if not sentence.strip():
-            position += len(sentence)
-            continue
-        opening = re.split(f"[{CLAUSE_BREAKS}]", sentence, maxsplit=1)[0]
-        scope, year = current.scope, current.year
-        if MULTI_SCOPE_RE.search(opening) and not SINGLE_YEAR_RE.search(opening):
+    position = 0
+    for number, found in enumerate(_SENTENCE_RE.finditer(line)):
+        opening = _OPENING_RE.match(found.group()).group()  # type: ignore[union-attr]  # always matches
+        scope, year, goal = current.scope, current.year, current.goal_paragraph
+        single = SINGLE_YEAR_RE.search(opening)
+        if single is None and MULTI_SCOPE_RE.search(opening):
             scope = "multi"
-        elif SINGLE_YEAR_RE.search(opening):
+        elif single is not None:
             stated = _stated_year(opening)
             scope, year = ("multi", None) if stated is not None and stated not in near else ("single", stated or year)
-        goal = goal or (position == 0 and GOAL_RE.search(opening) is not None)
-        current = _Span(offset + position, scope, year, goal_paragraph=goal, goal_section=current.goal_section)
-        spans.append(current)
-        position += len(sentence)
-    # a goal paragraph ends with its paragraph
-    spans.append(replace(current, start=offset + len(line), goal_paragraph=False))
+        if number == 0 and GOAL_RE.search(opening):
+            goal = True
+        if (scope, year, goal) != (current.scope, current.year, current.goal_paragraph):
+            current = _Span(offset + found.start(), scope, year, goal_paragraph=goal,
+                            goal_section=current.goal_section)
+            spans.append(current)
+        position = found.end()
+    if current.goal_paragraph:  # a goal paragraph ends with its paragraph
+        spans.append(replace(current, start=offset + max(position, len(line)), goal_paragraph=False))
     return spans
 
 

@@ -211,7 +211,9 @@ _HEADING = re.compile(
     "|(?P<l3>[0-9]+[.．、](?![0-9]))|(?P<l4>[（(][0-9]+[）)]))[^\n。！？；：:]*"
 )
 # Short quotations and titles are names (“十大提升工程”, “4+10”, 《中国制造2025》).
-_NAME_SPAN = re.compile("“[^“”\n]{1,30}”|《[^《》\n]{1,80}》")
+_NAME_SPAN = re.compile(
+    "“[^“”\n]{1,30}”|‘[^‘’\n]{1,30}’|「[^「」\n]{1,30}」|\"[^\"\n]{1,30}\"|《[^《》\n]{1,80}》"
+)
 _MAX_HEADING = 60
 _BLANKS = " \t\u3000\n"
 

@@ -62,9 +62,11 @@ NEGATIVE_RE = re.compile(
 )
 
 # Several years in one figure: 年均增长7.1%, 五年来…, 十年来…, “十三五”时期…, 过去五年, 比2010年翻一番.
-_N = r"(?:[两二三四五六七八九十]+|[2-9]|\d\d)"
-# A scope marker makes the rest of the passage multi-year (until a heading or a sentence opening with one
-# year); a figure marker only disqualifies its own sentence.
+# A number of years, not the tail of a year (2022年中央… is not 22年中).
+_N = r"(?<![\d〇○零])(?:[两二三四五六七八九十]+|[2-9]|\d\d)(?!\d)"
+# A scope marker opening a sentence makes the rest of the passage multi-year (until a heading or a sentence
+# opening with one year); any marker in a sentence's opening clause or in a figure's own wording
+# disqualifies that figure.
 MULTI_SCOPE_RE = re.compile(
     rf"{_N}年(?:来|间|中|内|里|以来)|过去{_N}年|今后{_N}年|未来{_N}年|近{_N}年"
     rf"|十[一二三四五六七八九]五”?(?:时期|期间|以来)|个五年规划|(?:19|20)\d\d年以来"

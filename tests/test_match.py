@@ -112,6 +112,12 @@ GOV_POSITIVE: list[tuple[str, list[Spec], set[tuple[str, int, str, float, str]]]
         [("13.5%", 13.5, "%"), ("18%", 18, "%")],
         {("energy_intensity_change", 2020, "actual", -13.5, "exact")},
     ),
+    (  # a year followed by 中央 is not a span of years
+        "2020年中央预算内投资安排6000亿元，粮食产量达到6.69亿吨。",
+        [("6000亿元", 6e11, "元"), ("6.69亿吨", 6.69e8, "吨")],
+        {("central_budget_investment", 2020, "actual", 6000, "exact"),
+         ("grain_output", 2020, "actual", 66_900, "exact")},
+    ),
     (  # a heading naming the target year makes its section's figures goals
         "二、2021年经济社会发展总体要求和政策取向\n赤字率拟按3.2%左右安排。",
         [("3.2%", 3.2, "%", "about")],

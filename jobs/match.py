@@ -57,6 +57,11 @@ CHANGE_RE = re.compile(
     r"(?:增加|增长|减少|下降|提高|上升|上涨|回落|降低|下滑|下跌|增幅|涨幅|降幅|增速|新增|新成立|新建成|净增|净减|增产|减产"
     r"|扩大|缩小|(?:比|较)(?:去年|上年|上一年|(?:19|20)\d\d年)(?:多|少)?)(?!到|至|为)"
 )
+# Signs. Facts carry values as written (下降3.4% → 3.4). A growth indicator (国内生产总值增长, 居民消费价格涨幅)
+# and a stated change of a level (门店减少3家) take their sign from the direction word before the number:
+# 下降/减少/回落/降低/下滑/下跌/降幅/缩小/净减/减产/负增长/比去年少 → negative. A direction word followed by
+# 到/至/为 names the new level (失业率降到5.2%), which keeps its sign. A written minus (-0.8%) is the
+# extractor's and is kept.
 NEGATIVE_RE = re.compile(
     r"(?:下降|减少|回落|降低|下滑|下跌|降幅|缩小|净减|减产|负增长|(?:比|较)(?:去年|上年)少)(?!到|至|为)"
 )

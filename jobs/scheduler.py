@@ -173,11 +173,14 @@ def serve(
     with stop_on_signals(stop):
         if catch_up_due(settings.warehouse, clock()):
             run_once(settings, job)
+        announced = None
         while not stop.is_set():
             scheduler.run_pending()
             if stop.is_set():
                 break
-            log.debug("next run at %s (local time)", scheduler.next_run)
+            if scheduler.next_run != announced and every is None:
+                announced = scheduler.next_run
+                log.info("next run at %s local time (%s %s)", announced, at, tz or "local")
             stop.wait(min(max(scheduler.idle_seconds or 0.0, 0.01), LONGEST_NAP))
     log.info("stopped")
     return 0

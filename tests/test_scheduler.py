@@ -141,7 +141,7 @@ def test_run_once_returns_the_exit_code_instead_of_raising(tmp_path: Path) -> No
     assert run_once(settings_in(tmp_path), lambda _s: 0) == 0
 
 
-def test_no_catch_up_when_the_last_run_is_young(tmp_path: Path) -> None:
+def test_no_catch_up_when_the_last_run_is_young(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = settings_in(tmp_path)
     write_runs(settings.warehouse, [("ok", NOW - timedelta(hours=2), "run")])
     stop = threading.Event()
@@ -152,8 +152,10 @@ def test_no_catch_up_when_the_last_run_is_young(tmp_path: Path) -> None:
         return 0
 
     threading.Timer(0.3, stop.set).start()
-    serve(settings, job=job, clock=lambda: NOW, every=timedelta(hours=1), stop=stop)
+    with caplog.at_level(logging.INFO, logger="tongbi.schedule"):
+        assert serve(settings, at="02:00", tz="Asia/Shanghai", job=job, clock=lambda: NOW, stop=stop) == 0
     assert calls == []
+    assert "next run at " in caplog.text and "(02:00 Asia/Shanghai)" in caplog.text
 
 
 def test_catch_up_runs_at_once_when_the_last_run_is_old(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 from jobs.errors import BusyError, StorageError, TongbiError, UsageError
-from jobs.settings import ROOT
+from jobs.settings import ROOT, Settings
 from jobs.sql import QueryError, QueryResult, format_result, query
 
 LIMITS: dict[str, Any] = {"timeout": 20.0, "memory_limit": "256MB"}
@@ -341,3 +341,48 @@ def test_every_error_is_a_tongbi_error(warehouse: Path) -> None:
     for sql in ["select 1; select 2", "select * from read_csv('/etc/passwd')", "selec"]:
         with pytest.raises(TongbiError):
             query(warehouse, sql, **LIMITS)
+
+
+# --- on a warehouse the nightly job built from the real documents ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from jobs.run import run_job
+
+    root = tmp_path_factory.mktemp("real")
+    settings = Settings(inbox=ROOT / "warehouse" / "inbox", schemas=ROOT / "schemas",
+                        warehouse=root / "tongbi.duckdb", reports=root / "reports")
+    assert run_job(settings, reports=False).exit_code == 0
+    return settings.warehouse
+
+
+def test_every_contract_view_answers_on_a_real_warehouse(real_warehouse: Path) -> None:
+    for view in ("documents", "facts", "indicators", "observations", "yoy", "goals", "runs"):
+        assert query(real_warehouse, f"select count(*) from {view}", **LIMITS).rows[0][0] > 0, view
+
+
+def test_real_series_in_three_formats(real_warehouse: Path) -> None:
+    sql = ("select org, year, value, prev_value from yoy where indicator_id = 'gdp_growth' and org = '国务院' "
+           "and year between 2021 and 2023 order by year")
+    result = query(real_warehouse, sql, **LIMITS)
+    assert result.rows == (("国务院", 2021, 8.1, 2.3), ("国务院", 2022, 3.0, 8.1), ("国务院", 2023, 5.2, 3.0))
+    assert json.loads(format_result(result, "json"))[0] == {"org": "国务院", "year": 2021, "value": 8.1,
+                                                            "prev_value": 2.3}
+    assert format_result(result, "csv").splitlines()[1] == "国务院,2021,8.1,2.3"
+    assert format_result(result, "table", tty=False).splitlines()[2] == "国务院  2021    8.1         2.3"
+
+
+def test_a_read_only_session_elsewhere_does_not_block_sql(real_warehouse: Path) -> None:
+    # Analysts keep the warehouse open read-only in the DuckDB CLI; tongbi sql must still open it.
+    cli = ROOT / ".venv" / "bin" / "duckdb"
+    holder = subprocess.Popen([str(cli), "-readonly", str(real_warehouse)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.write("select 'ready';\n")
+        holder.stdin.flush()
+        assert "ready" in "".join(holder.stdout.readline() for _ in range(5))
+        assert query(real_warehouse, "select count(*) from documents", **LIMITS).rows[0][0] > 0
+    finally:
+        holder.communicate(".quit\n", timeout=30)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from jobs import units
 from jobs.catalog import Catalog, Indicator
-from jobs.records import Basis, Document, Fact, KindRule, Observation
+from jobs.records import Basis, Document, Fact, KindRule, Observation, Qualifier
 
 # ---------------------------------------------------------------------------------------------------------------
 # Word lists. They describe Chinese report prose, not any one document or catalog: the catalog says WHAT to
@@ -62,6 +62,7 @@ CHANGE_RE = re.compile(
 # 下降/减少/回落/降低/下滑/下跌/降幅/缩小/净减/减产/负增长/比去年少 → negative. A direction word followed by
 # 到/至/为 names the new level (失业率降到5.2%), which keeps its sign. A written minus (-0.8%) is the
 # extractor's and is kept.
+FLIPPED: dict[Qualifier, Qualifier] = {"at_least": "at_most", "at_most": "at_least"}
 NEGATIVE_RE = re.compile(
     r"(?:下降|减少|回落|降低|下滑|下跌|降幅|缩小|净减|减产|负增长|(?:比|较)(?:去年|上年)少)(?!到|至|为)"
 )
@@ -172,11 +173,14 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     if reading is None:
         return None
     basis, unit, value, value_high = reading
+    qualifier = fact.qualifier
+    if value * fact.value < 0:  # negated by a direction word: 下降3.4%以上 is −3.4 or below
+        qualifier = FLIPPED.get(qualifier, qualifier)
     quote = fact.sentence.strip() or sentence.strip()
     flags = tuple(dict.fromkeys((*fact.flags, *(("approximate",) if fact.qualifier != "exact" else ()))))
     observation = Observation(
         org=doc.org, indicator_id=subject.indicator.id, year=year, basis=basis, value=value,
-        value_high=value_high, qualifier=fact.qualifier, unit=unit, doc_id=doc.doc_id, fact_id=fact_id,
+        value_high=value_high, qualifier=qualifier, unit=unit, doc_id=doc.doc_id, fact_id=fact_id,
         quote=quote, flags=flags, note="",
         extra={"alias": subject.alias, "found": "after the number" if subject.post else
                "carried from an earlier clause" if subject.carried else "before the number"},

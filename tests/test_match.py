@@ -86,6 +86,11 @@ GOV_POSITIVE: list[tuple[str, list[Spec], set[tuple[str, int, str, float, str]]]
         {("gdp_growth", 2020, "actual", 3, "exact"), ("new_urban_jobs", 2020, "actual", 1206, "exact"),
          ("surveyed_unemployment_rate", 2020, "actual", 5.5, "exact"), ("cpi", 2020, "actual", 2, "exact")},
     ),
+    (  # a bound flips with the sign: a fall of 3.4 % or more is −3.4 or below
+        "今年发展主要预期目标是：单位国内生产总值能耗下降3.4%以上。",
+        [("3.4%", 3.4, "%", "at_least")],
+        {("energy_intensity_change", 2021, "target", -3.4, "at_most")},
+    ),
     (  # the direction word gives a growth indicator its sign
         "单位国内生产总值能耗下降5.6%，主要污染物排放量继续下降。",
         [("5.6%", 5.6, "%")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -404,10 +405,15 @@ def environment() -> jinja2.Environment:
 def write_atomic(path: Path, text: str) -> Path:
     """Write through a temp file in the same folder and os.replace it: readers never see half a page."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    # an unchanged page keeps its file (and mtime): nightly runs touch only what changed
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return path
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -806,15 +812,20 @@ def build_site(wh: Warehouse) -> Site:
         by_org_year[(c.org, c.year)].append(c)
     for doc in wh.documents.values():
         by_org_year.setdefault((doc.org, doc.period_year), [])
-    org_years = tuple(_org_year(asm, org, year, by_org_year) for org, year in sorted(by_org_year))
+    docs_of: dict[tuple[str, int], list[Document]] = defaultdict(list)
+    for doc in wh.documents.values():
+        docs_of[(doc.org, doc.period_year)].append(doc)
+    org_years = tuple(_org_year(asm, org, year, by_org_year, docs_of[(org, year)])
+                      for org, year in sorted(by_org_year))
 
     by_indicator: dict[str, dict[str, list[Comparison]]] = defaultdict(lambda: defaultdict(list))
     for c in comparisons:
         by_indicator[c.indicator_id][c.org].append(c)
+    catalog_of = {_str(r["indicator_id"]): _str(r.get("catalog")) for r in reversed(wh.observations)}
     indicators = tuple(
         (ind, tuple(Series(org, tuple(rows), chart(rows, ind.name, ind.unit or rows[0].unit))
                     for org, rows in sorted(by_indicator[ind.indicator_id].items())))
-        for ind in sorted({asm.indicator(i, _catalog_of(wh, i)) for i in by_indicator},
+        for ind in sorted({asm.indicator(i, catalog_of.get(i, "")) for i in by_indicator},
                           key=lambda i: (i.catalog, i.indicator_id))
     )
     movers = sorted(
@@ -835,11 +846,8 @@ def build_site(wh: Warehouse) -> Site:
     )
 
 
-def _catalog_of(wh: Warehouse, indicator_id: str) -> str:
-    return next((_str(r.get("catalog")) for r in wh.observations if _str(r["indicator_id"]) == indicator_id), "")
-
-
-def _org_year(asm: Assembler, org: str, year: int, by: dict[tuple[str, int], list[Comparison]]) -> OrgYear:
+def _org_year(asm: Assembler, org: str, year: int, by: dict[tuple[str, int], list[Comparison]],
+              documents: list[Document]) -> OrgYear:
     # what changed or was checked comes first, then the rest in the order the document gives them
     rows = tuple(sorted(by[(org, year)], key=lambda c: (not (c.prev or c.stated_pct or c.stated_change or c.target),
                                                         _position(c), c.indicator_id)))
@@ -849,8 +857,7 @@ def _org_year(asm: Assembler, org: str, year: int, by: dict[tuple[str, int], lis
          and c.indicator_id not in shown},
         key=lambda i: i.indicator_id,
     ))
-    docs = tuple(sorted((d for d in asm.wh.documents.values() if d.org == org and d.period_year == year),
-                        key=lambda d: (d.title, d.doc_id)))
+    docs = tuple(sorted(documents, key=lambda d: (d.title, d.doc_id)))
     return OrgYear(org, year, org_year_href(org, year), rows, docs, missing)
 
 
@@ -893,7 +900,12 @@ def _doc_observations(asm: Assembler) -> dict[str, tuple[tuple[Indicator, Quanti
         q = asm.quantity(r, None, ind.unit)
         if q is not None:
             out[_str(r["doc_id"])].append((ind, q, _int(r["year"]) or 0, _str(r["basis"])))
-    return {k: tuple(sorted(v, key=lambda t: (t[0].indicator_id, t[2], t[3], t[1].value))) for k, v in out.items()}
+    def reading_order(t: tuple[Indicator, Quantity, int, str]) -> tuple[int, str, int, str, float]:
+        fact_id = t[1].source.fact_id if t[1].source else None
+        # in the order the document gives them; derived values (no fact of their own) last
+        return (fact_id if fact_id is not None else 1 << 30, t[0].indicator_id, t[2], t[3], t[1].value)
+
+    return {k: tuple(sorted(v, key=reading_order)) for k, v in out.items()}
 
 
 def render_html(site: Site, reports: Path) -> list[Path]:

@@ -153,14 +153,24 @@ def _indicator(path: Path, catalog_id: str, index: int, row: Any) -> Indicator:
     if measure not in MEASURES:
         raise CatalogError(path, where, f"has measure {measure!r}",
                            'Write measure = "level", "flow" or "growth", or leave it out.')
+    if measure == "growth" and units.dimension(unit) not in ("percent", "points"):
+        raise CatalogError(path, where, f"is a growth rate with unit {unit!r}",
+                           'Give a growth indicator unit = "%", or write measure = "level" for an amount.')
+    aliases = _phrases(path, where, "aliases", row["aliases"])
+    exclude = _phrases(path, where, "exclude", row.get("exclude", []), empty_ok=True)
+    clash = [phrase for phrase in exclude if any(phrase in alias for alias in aliases)]
+    if clash:
+        raise CatalogError(path, where, f"excludes {clash[0]!r}, which is part of its own alias",
+                           "Remove it from exclude: a phrase in exclude vetoes every sentence that names the "
+                           "indicator by that alias.")
     return Indicator(
         id=indicator_id,
         name=name,
         unit=unit,
-        aliases=_phrases(path, where, "aliases", row["aliases"]),
+        aliases=aliases,
         catalog=catalog_id,
         measure=measure,
-        exclude=_phrases(path, where, "exclude", row.get("exclude", []), empty_ok=True),
+        exclude=exclude,
         group=_text(path, where, "group", row.get("group", ""), empty_ok=True),
         description=_text(path, where, "description", row.get("description", ""), empty_ok=True),
     )

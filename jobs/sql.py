@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
+import sys
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -26,6 +28,7 @@ Format = Literal["table", "csv", "json"]
 
 # Rows beyond this are not fetched into Python: DuckDB's memory limit does not cover the Python objects.
 MAX_ROWS = 200_000
+FETCH_BATCH = 10_000
 # How long an interrupted query may take to notice the interrupt before we stop waiting for it.
 INTERRUPT_GRACE = 5.0
 VIEWS = "documents, facts, indicators, observations, yoy, goals, runs"
@@ -156,7 +159,7 @@ def _run_with_timeout(con: duckdb.DuckDBPyConnection, warehouse: Path, sql: str,
 
     def work() -> None:
         try:
-            outcome.append(_execute(con, sql, limits.max_rows))
+            outcome.append(_execute(con, sql, limits))
         except BaseException as error:  # handed to the caller's thread
             outcome.append(error)
     worker = threading.Thread(target=work, name="tongbi-sql", daemon=True)
@@ -180,28 +183,52 @@ def _run_with_timeout(con: duckdb.DuckDBPyConnection, warehouse: Path, sql: str,
     raise _query_error(warehouse, result, limits) from result
 
 
-def _execute(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> QueryResult:
+def _execute(con: duckdb.DuckDBPyConnection, sql: str, limits: _Limits) -> QueryResult:
     cursor = con.execute(sql)
     description = cursor.description or []
     columns = tuple(str(d[0]) for d in description)
     types = tuple(str(d[1]) for d in description)
-    rows = cursor.fetchmany(max_rows + 1) if description else []
-    if len(rows) > max_rows:
-        raise _TooManyRows(max_rows)
-    return QueryResult(columns, types, tuple(tuple(row) for row in rows))
+    rows: list[tuple[object, ...]] = []
+    # DuckDB's memory limit stops at the result; the Python objects made from it get the same budget again.
+    budget, used = memory_bytes(limits.memory_limit), 0
+    while description:
+        batch = cursor.fetchmany(FETCH_BATCH)
+        if not batch:
+            break
+        rows.extend(tuple(row) for row in batch)
+        used += sum(_row_bytes(row) for row in batch)
+        if len(rows) > limits.max_rows:
+            raise _TooBig(f"more than {limits.max_rows:,} rows")
+        if used > budget:
+            raise _TooBig(f"more than the memory limit of {limits.memory_limit} once converted for printing")
+    return QueryResult(columns, types, tuple(rows))
 
 
-class _TooManyRows(Exception):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        super().__init__(limit)
+def _row_bytes(row: tuple[object, ...]) -> int:
+    return sys.getsizeof(row) + sum(sys.getsizeof(value) for value in row)
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def memory_bytes(size: str) -> int:
+    """'500MB' → 500_000_000, as DuckDB reads it (KB = 1000, KiB = 1024); a size it cannot read gives 1 GB."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*", size, re.IGNORECASE)
+    if not match:
+        return 10**9
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
+
+
+class _TooBig(Exception):
+    """The result is too big to hand to Python; DuckDB itself stayed within its limits."""
 
 
 def _query_error(warehouse: Path, error: BaseException, limits: _Limits) -> BaseException:
     message = _first_line(str(error))
-    if isinstance(error, _TooManyRows):
+    if isinstance(error, _TooBig):
         return QueryError(
-            warehouse, f"the query returns more than {error.limit:,} rows",
+            warehouse, f"the query returns {error}",
             "Add a LIMIT or an aggregate, or use `tongbi export --parquet DIR` for bulk data",
         )
     if isinstance(error, duckdb.OutOfMemoryException):

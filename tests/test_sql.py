@@ -20,7 +20,7 @@ import pytest
 
 from jobs.errors import BusyError, StorageError, TongbiError, UsageError
 from jobs.settings import ROOT, Settings
-from jobs.sql import QueryError, QueryResult, format_result, query
+from jobs.sql import QueryError, QueryResult, format_result, memory_bytes, query
 
 LIMITS: dict[str, Any] = {"timeout": 20.0, "memory_limit": "256MB"}
 
@@ -312,6 +312,21 @@ def test_too_many_rows_points_to_export(warehouse: Path) -> None:
         query(warehouse, "select * from range(1000)", timeout=10, memory_limit="256MB", max_rows=100)
     assert len(query(warehouse, "select * from range(100)", timeout=10, memory_limit="256MB",
                      max_rows=100).rows) == 100
+
+
+def test_a_result_too_big_for_python_is_stopped_too(warehouse: Path) -> None:
+    # Small enough for DuckDB to stream, too big once every value is a Python object.
+    wide = "select repeat('同', 1000) || range as s from range(100000)"
+    with pytest.raises(QueryError, match="more than the memory limit of 64MB once converted for printing"):
+        query(warehouse, wide, timeout=30, memory_limit="64MB")
+
+
+@pytest.mark.parametrize(("size", "expected"), [
+    ("1GB", 10**9), ("500MB", 500 * 10**6), ("2 GiB", 2 * 2**30), ("1.5gb", 1_500_000_000), ("4096", 4096),
+    ("80%", 10**9),
+])
+def test_memory_sizes_are_read_as_duckdb_reads_them(size: str, expected: int) -> None:
+    assert memory_bytes(size) == expected
 
 
 # --- through the command line ----------------------------------------------------------------------------------------

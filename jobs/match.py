@@ -287,8 +287,10 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
             if indicator is None or _is_part(text, sentence_start, start, position, alias, fact.char_start):
                 return None
             return _Subject(indicator, alias, carried=True, post=False, change_text=own, start=start)
-        if ends_with_fact or text[start:end].lstrip().startswith("其中"):
+        clause = text[start:end]
+        if clause.lstrip().startswith("其中") or (ends_with_fact and not _is_empty(clause)):
             return None  # that clause measured something else, or lists parts of it
+        # a clause with no subject of its own (比去年增加312人，增长10.8%) passes the subject on
     return None
 
 

@@ -148,6 +148,12 @@ SUMMARY_POSITIVE: list[tuple[str, list[Spec], set[tuple[str, int, str, float, st
         {("sports_associations", 2022, "change", 1, "exact"), ("sports_associations", 2022, "actual", 16, "exact"),
          ("sports_associations", 2021, "derived", 15, "exact")},
     ),
+    (  # the subject passes through a clause that has none of its own
+        "现有门店90家，比去年增加14家，增长18.4%。",
+        [("90家", 90, "家"), ("14家", 14, "家"), ("18.4%", 18.4, "%")],
+        {("lottery_shops", 2022, "actual", 90, "exact"), ("lottery_shops", 2022, "change", 14, "exact"),
+         ("lottery_shops", 2022, "change_pct", 18.4, "exact"), ("lottery_shops", 2021, "derived", 76, "exact")},
+    ),
     (  # 今年 in a yearly summary is the year under review; a flow indicator is its own 新增
         "健身设施全面提升，今年新增体育场地102个，人均体育场地面积达到2.4平方米。",
         [("102个", 102, "个"), ("2.4平方米", 2.4, "平方米")],

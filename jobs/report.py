@@ -88,11 +88,13 @@ class Comparison:
     target: Quantity | None
     met: bool | None
     flags: tuple[str, ...]  # approximate, derived, ambiguous, restated
+    others: tuple[Quantity, ...] = ()  # this year's value as other documents give it, when they differ
 
     @property
     def sources(self) -> tuple[tuple[str, Source], ...]:
         labelled = (("今年", self.value), ("去年", self.prev), ("所述变化", self.stated_change),
-                    ("所述增幅", self.stated_pct), ("目标", self.target))
+                    ("所述增幅", self.stated_pct), ("目标", self.target),
+                    *(("他文所载", q) for q in self.others))
         return tuple((label, q.source) for label, q in labelled if q is not None and q.source is not None)
 
     @property
@@ -689,7 +691,19 @@ class Assembler:
             stated_change=stated_change, stated_pct=stated_pct, check=_check(y.get("check"), stated_v),
             target=target, met=_bool(g.get("met")) if target is not None else None,
             flags=self.flags(key, value_row, prev_row),
+            others=self.others(key, value_row),
         )
+
+    def others(self, key: tuple[str, str, int], value_row: Row | None) -> tuple[Quantity, ...]:
+        """A restated figure: the same year's value where another document gives a different one."""
+        if value_row is None:
+            return ()
+        chosen = round(_float(value_row["value"]) or 0.0, 9)
+        found: dict[str, Row] = {}
+        for r in self.obs.get((*key, "actual"), []):
+            if _str(r["doc_id"]) != _str(value_row["doc_id"]) and round(_float(r["value"]) or 0.0, 9) != chosen:
+                found.setdefault(_str(r["doc_id"]), r)
+        return tuple(q for r in found.values() if (q := self.quantity(r)) is not None)
 
     def flags(self, key: tuple[str, str, int], value_row: Row | None, prev_row: Row | None) -> tuple[str, ...]:
         found: set[str] = set()

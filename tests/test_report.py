@@ -155,6 +155,8 @@ def national_rows(b: Builder) -> None:
             _, low, high, qualifier = goal
             shown = f"{low:g}%－{high:g}%" if high else f"{low:g}%{QUALIFIER_TEXT[qualifier]}"
             sentences.append(f"今年发展主要预期目标是：国内生产总值增长{shown}。")
+        if report_year == 2025:
+            sentences.append("经第五次全国经济普查修订，2023年国内生产总值为129.4272万亿元。")
         text = f"政府工作报告\n{report_year}年3月5日\n" + "\n".join(sentences) + "\n"
         doc = b.document(text, STATE, f"{report_year}年政府工作报告", "政府工作报告", report_year - 1,
                          date(report_year, 3, 5), None, f"gov-report-cn_{report_year}.txt")
@@ -166,6 +168,9 @@ def national_rows(b: Builder) -> None:
                 b.observe(STATE, "gdp", report_year - 1, "actual", level, "亿元", doc, fl, qualifier="at_least")
             f = b.fact(doc, f"国内生产总值增长{result:g}%", f"{result:g}%", result, "%")
             b.observe(STATE, "gdp_growth", report_year - 1, "actual", result, "%", doc, f)
+        if report_year == 2025:
+            revised = b.fact(doc, "经济普查修订", "129.4272万亿元", 1.294272e14, "元")
+            b.observe(STATE, "gdp", 2023, "actual", 1294272, "亿元", doc, revised)
         if goal:
             _, low, high, qualifier = goal
             raw = f"{low:g}%－{high:g}%" if high else f"{low:g}%"
@@ -397,6 +402,15 @@ def test_gdp_growth_page_charts_2014_to_2024_with_the_goals(fixture_reports: Pat
     assert cell(row_of(tree, "gdp_growth", 2021), "change") == "+5.8个百分点"
 
 
+def test_a_restated_figure_is_flagged_with_both_sources(fixture_reports: Path) -> None:
+    gdp = row_of(page(fixture_reports / report.org_year_href(STATE, 2023)), "gdp")
+    assert "数据修订" in cell(gdp, "flags")
+    assert cell(gdp, "value") == "129.4272万亿元"  # the newest document speaks for the year
+    quotes = gdp.css("td.sources blockquote")
+    assert [text(q.css_first(".who")).split(" · ")[0] for q in quotes] == ["今年", "他文所载"]
+    assert [text(m) for q in quotes for m in q.css("mark")] == ["129.4272万亿元", "126.058万亿元"]  # as written
+
+
 def test_index_lists_years_movers_and_what_could_not_be_checked(fixture_reports: Path) -> None:
     tree = page(fixture_reports / "index.html")
     orgs = {text(th) for th in tree.css("#orgs + .scroll th[scope=row]")}
@@ -438,8 +452,10 @@ def test_rendering_twice_gives_byte_identical_files(tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a
+    stamps = [p.stat().st_mtime_ns for p in first]
     again = report.write_reports(warehouse, tmp_path / "a")
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in second]
+    assert [p.stat().st_mtime_ns for p in again] == stamps  # unchanged pages are left alone
     assert warehouse.read_bytes() == before  # opened read-only
     assert not [p for p in (tmp_path / "a").rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
 
@@ -577,3 +593,14 @@ def test_real_markdown_report(real: dict[str, Path], tmp_path: Path) -> None:
     expected = "| 体育彩票门店 | 90家 | 76家 | +14家 | +18.4% ▲ 上升 |"
     assert any(line.startswith(expected) for line in section.splitlines())
     assert "现有门店**90家**" in section
+
+
+def test_cli_report_format_md_prints_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from jobs.cli import main
+
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    assert main(["report", "--format", "md", "--warehouse", str(warehouse), "--reports", str(tmp_path / "r")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "r" / "report.md")
+    assert "| 体育彩票门店 | 90家 | 76家 |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert main(["report", "--warehouse", str(tmp_path / "missing.duckdb"), "--reports", str(tmp_path / "r")]) == 3
+    assert "missing.duckdb" in capsys.readouterr().err

@@ -316,6 +316,7 @@ class _Run:
         try:
             log.info("phase: reading %d files", len(files))
             scan = self._scan(copy, files, pipeline)
+            wh.crash_point("read")
             log.info("phase: loading")
             loaded = self._load(copy, scan, pipeline)
             log.info("phase: publishing")
@@ -427,5 +428,6 @@ class _Run:
         from jobs import report
 
         self.log.info("phase: reports")
+        wh.crash_point("reports")
         return tuple(report.write_reports(self.settings.warehouse, self.settings.reports))
 

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ STORAGE_VERSION = "v1.5.0"
 # Every DuckDB file starts with an 8-byte checksum and then this magic.
 _MAGIC = b"DUCK"
 _MAGIC_OFFSET = 8
+# Test seam for tests/test_crash.py: `TONGBI_CRASH_AT=<point>` makes the process kill -9 itself there, so the
+# narrow windows (between COMMIT and CHECKPOINT, between CHECKPOINT and rename, …) are hit for certain.
+CRASH_ENV = "TONGBI_CRASH_AT"
+CRASH_POINTS = ("read", "loaded", "committed", "checkpointed", "replaced", "reports")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,12 @@ class RunRow:
     message: str
     command: str
     pipeline_sha256: str | None
+
+
+def crash_point(name: str) -> None:
+    """Die by SIGKILL here when the crash test asks for it (see CRASH_ENV); otherwise nothing."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # ---------------------------------------------------------------- errors: the one place duckdb errors are mapped
@@ -350,7 +361,9 @@ class WorkingCopy:
         check_published(self.published)
         with storage_errors(self.published, "publish the new warehouse"):
             _fsync(self.path)
+            crash_point("checkpointed")
             os.replace(self.path, self.published)
+            crash_point("replaced")
             _fsync(self.published.parent, directory=True)
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -366,8 +379,10 @@ class WorkingCopy:
         try:
             self.set_meta("transaction", token)
             yield
+            crash_point("loaded")
             with storage_errors(self.path, "commit the load"):
                 self.con.execute("commit")
+            crash_point("committed")
         except BaseException:
             self._in_transaction = False
             # DuckDB may already have ended an aborted transaction; either way nothing was committed.

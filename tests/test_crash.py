@@ -1,0 +1,158 @@
+"""kill -9 of a real `tongbi run` at random moments never leaves half a warehouse or half a report page."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from jobs.warehouse import CRASH_ENV, CRASH_POINTS, work_root
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_run import table_checksums
+
+ROOT = Path(__file__).resolve().parent.parent
+INBOX = ROOT / "warehouse" / "inbox"
+SEED = 20261129
+RANDOM_KILLS = 30
+
+pytestmark = pytest.mark.slow
+
+
+class Lab:
+    """An old inbox and warehouse, a new inbox, and how to run `tongbi run` over it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.old_inbox, self.new_inbox = root / "old-inbox", root / "inbox"
+        self.warehouse, self.reports = root / "wh" / "tongbi.duckdb", root / "reports"
+        self.baseline, self.baseline_reports = root / "baseline.duckdb", root / "baseline-reports"
+        for folder, names in (
+            (self.old_inbox, ("xinjian-jiaoti_2022.txt", "jiangxi-gov-report_2026.txt")),
+            (self.new_inbox, ("xinjian-jiaoti_2022.txt", "jiangxi-gov-report_2026.txt", "gov-report-cn_2024.txt")),
+        ):
+            folder.mkdir(parents=True)
+            for name in names:
+                shutil.copy2(INBOX / name, folder / name)
+        # The new inbox also restates a figure: one document gets a new version that supersedes the old.
+        changed = self.new_inbox / "xinjian-jiaoti_2022.txt"
+        changed.write_text(changed.read_text(encoding="utf-8") + "\n另：全年新增学位1200个。\n", encoding="utf-8")
+
+    def start(self, inbox: Path, **env: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "jobs.cli", "run", "--inbox", str(inbox), "--warehouse", str(self.warehouse),
+             "--reports", str(self.reports)],
+            cwd=ROOT, env={**os.environ, "TONGBI_LOG": "info", **env},
+            stdout=subprocess.DEVNULL, stderr=(self.root / "stderr.log").open("wb"),
+        )
+
+    def run(self, inbox: Path, **env: str) -> int:
+        return self.start(inbox, **env).wait(timeout=120)
+
+    def restore_old(self) -> None:
+        shutil.copyfile(self.baseline, self.warehouse)
+        shutil.rmtree(self.reports)
+        shutil.copytree(self.baseline_reports, self.reports)
+
+    def wait_for_first_phase(self, proc: subprocess.Popen[bytes]) -> float:
+        """Seconds from now until the run logs its first phase (imports done)."""
+        started = time.monotonic()
+        log = self.root / "stderr.log"
+        while proc.poll() is None and b"phase: " not in log.read_bytes():
+            time.sleep(0.005)
+        return time.monotonic() - started
+
+    def last_phase(self) -> str:
+        lines = (self.root / "stderr.log").read_text(encoding="utf-8", errors="replace").splitlines()
+        phases = [line.split("phase: ", 1)[1].split()[0] for line in lines if "phase: " in line]
+        return phases[-1] if phases else "starting"
+
+
+def pages(reports: Path) -> dict[str, str]:
+    """Every visible report file, without the line that names the run (it differs from run to run)."""
+    found = {}
+    for path in sorted(reports.rglob("*")):
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(reports).parts):
+            text = path.read_text(encoding="utf-8")
+            # Lines sorted: the report pages list rows in the order the warehouse returns them, which is
+            # not fixed for equal data; what must match is the content.
+            found[path.relative_to(reports).as_posix()] = "\n".join(
+                sorted(line for line in text.splitlines() if 'class="meta run"' not in line)
+            )
+    return found
+
+
+def assert_whole_pages(reports: Path, old: dict[str, str], new: dict[str, str]) -> None:
+    for name, text in pages(reports).items():
+        assert text in (old.get(name), new.get(name)), f"{name} is neither the old nor the new page"
+
+
+def assert_same_pages(found: dict[str, str], expected: dict[str, str]) -> None:
+    import difflib
+
+    assert sorted(found) == sorted(expected)
+    for name in expected:
+        if found[name] != expected[name]:
+            diff = difflib.unified_diff(expected[name].splitlines(), found[name].splitlines(), lineterm="", n=1)
+            pytest.fail(f"{name} differs from the uninterrupted run's page:\n" + "\n".join(list(diff)[:30]))
+
+
+def test_kill_9_at_random_moments_leaves_the_warehouse_wholly_old_or_wholly_new(tmp_path: Path) -> None:
+    lab = Lab(tmp_path)
+    assert lab.run(lab.old_inbox) == 0
+    shutil.copyfile(lab.warehouse, lab.baseline)
+    shutil.copytree(lab.reports, lab.baseline_reports)
+    old, old_pages = table_checksums(lab.baseline), pages(lab.reports)
+
+    proc = lab.start(lab.new_inbox)  # the run that is never interrupted
+    lab.wait_for_first_phase(proc)
+    started = time.monotonic()
+    assert proc.wait(timeout=120) == 0
+    duration = time.monotonic() - started  # from the first phase to the end
+    new, new_pages = table_checksums(lab.warehouse), pages(lab.reports)
+    assert old != new
+
+    rng = random.Random(SEED)
+    outcomes: Counter[str] = Counter()
+    kills = [("random", rng.uniform(0, duration * 1.1)) for _ in range(RANDOM_KILLS)]
+    kills += [(point, 0.0) for point in CRASH_POINTS]
+    for index, (how, delay) in enumerate(kills):
+        lab.restore_old()
+        if how == "random":
+            proc = lab.start(lab.new_inbox)
+            lab.wait_for_first_phase(proc)  # the interpreter's start-up is not worth killing 30 times
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+        else:
+            proc = lab.start(lab.new_inbox, **{CRASH_ENV: how})
+        code = proc.wait(timeout=120)
+        phase = f"{how}:{lab.last_phase()}" if how != "random" else lab.last_phase()
+        state = table_checksums(lab.warehouse)
+        mixed = sorted(t for t in state if state[t] != old[t] and state[t] != new[t]) or sorted(
+            t for t in state if state[t] != old[t]
+        )
+        assert state in (old, new), f"kill {index} ({how}, {delay:.2f} s, in {phase}) left a mix: {mixed}"
+        assert_whole_pages(lab.reports, old_pages, new_pages)
+        outcomes[f"{phase} → {'new' if state == new else 'old'}{'' if code else ' (finished)'}"] += 1
+        if index % 6 == 5 or how != "random":
+            # What the killed run left behind (working copy, lock file, temp pages) must not stop the next.
+            assert lab.run(lab.new_inbox) == 0, (lab.root / "stderr.log").read_text(encoding="utf-8")
+            assert table_checksums(lab.warehouse) == new
+            assert_same_pages(pages(lab.reports), new_pages)
+            assert list(work_root(lab.warehouse).iterdir()) == []
+
+    print(f"\n{len(kills)} kills over a {duration:.1f} s run (seed {SEED}):")
+    for outcome, count in sorted(outcomes.items()):
+        print(f"  {count:3d}  {outcome}")
+    killed = sum(count for outcome, count in outcomes.items() if "(finished)" not in outcome)
+    assert killed >= 30
+    # Both outcomes happened, so kills landed before and after the publish.
+    assert any(o.endswith("→ old") for o in outcomes) and any("→ new" in o for o in outcomes)

@@ -439,6 +439,8 @@ def test_pages_are_self_contained_and_accessible(fixture_reports: Path) -> None:
         for tag in ("img", "iframe", "object", "embed"):
             assert tree.css_first(tag) is None, (path, tag)
         assert len(tree.css("script")) == 1 and tree.css_first("script").attributes.get("src") is None
+        csp = tree.css_first('meta[http-equiv="Content-Security-Policy"]').attributes["content"] or ""
+        assert "default-src 'none'" in csp and "script-src 'sha256-" in csp and "unsafe-inline'; img" not in csp
         for table in tree.css("table"):
             assert table.css_first("caption") is not None, path
             assert all(th.attributes.get("scope") in ("col", "row") for th in table.css("th")), path

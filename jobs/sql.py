@@ -292,15 +292,19 @@ def _is_numeric(type_name: str) -> bool:
 
 
 def _plain_table(result: QueryResult) -> str:
-    cells = [[_text(v).replace("\n", " ") for v in row] for row in result.rows]
-    widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
+    # A cell may hold several lines (EXPLAIN plans, sentences with breaks): it keeps them, the row grows taller.
+    cells = [[_text(v).split("\n") for v in row] for row in result.rows]
+    widths = [max([_width(name)] + [_width(part) for row in cells for part in row[i]])
+              for i, name in enumerate(result.columns)]
     right = [_is_numeric(t) for t in result.types]
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(_pad(v, w, r) for v, w, r in zip(values, widths, right, strict=True)).rstrip()
 
     out = [line(result.columns), line(["-" * w for w in widths])]
-    out += [line(row) for row in cells]
+    for row in cells:
+        height = max((len(parts) for parts in row), default=1)
+        out += [line([parts[k] if k < len(parts) else "" for parts in row]) for k in range(height)]
     out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
     return "\n".join(out) + "\n"
 

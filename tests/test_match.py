@@ -276,6 +276,15 @@ def test_one_observation_per_key_and_ambiguity_is_flagged(catalogs: dict[str, Ca
     assert "ambiguous" in only.flags and "56" in only.note
 
 
+def test_stated_value_beats_a_bound(catalogs: dict[str, Catalog]) -> None:
+    text = "地区生产总值突破3万亿元，达到3.2万亿元。"
+    observations = run(text, [("3万亿元", 3e12, "元", "at_least"), ("3.2万亿元", 3.2e12, "元")],
+                       catalogs["gov_work_report"], gov=True)
+    (only,) = observations
+    assert (only.indicator_id, only.value, only.qualifier, only.fact_id) == ("gdp", 3.2, "exact", 1)
+    assert "ambiguous" in only.flags and "3 万亿元" in only.note
+
+
 def test_same_value_twice_is_not_ambiguous(catalogs: dict[str, Catalog]) -> None:
     text = "今年发展主要预期目标是：国内生产总值增长5%左右。\n经济增长预期目标为5%左右，考虑了促进就业增收。"
     observations = run(text, [("5%", 5, "%", "about"), ("5%", 5, "%", "about")], catalogs["gov_work_report"],

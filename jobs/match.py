@@ -128,7 +128,7 @@ class _Subject:
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     observation: Observation
-    rank: tuple[int, int, int]  # lower is better: (carried?, bounded?, fact_id)
+    rank: tuple[int, int, int]  # lower is better: (bounded?, carried?, fact_id)
 
 
 def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule) -> list[Observation]:
@@ -185,9 +185,9 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
         extra={"alias": subject.alias, "found": "after the number" if subject.post else
                "carried from an earlier clause" if subject.carried else "before the number"},
     )
-    # a figure named directly beats one carried from an earlier clause; a stated value beats a bound
-    # (地区生产总值突破3万亿元，达到3.2万亿元); then the first mention
-    rank = (int(subject.carried), int(fact.qualifier not in ("exact", "range")), fact_id)
+    # a stated value beats a bound (地区生产总值突破3万亿元，达到3.2万亿元); a figure named directly beats one
+    # carried from an earlier clause; then the first mention
+    rank = (int(fact.qualifier not in ("exact", "range")), int(subject.carried), fact_id)
     return _Candidate(observation, rank)
 
 

@@ -83,7 +83,7 @@ def test_plain_table_is_aligned_for_chinese_text(warehouse: Path) -> None:
 
 def test_plain_table_keeps_line_breaks_inside_a_cell(warehouse: Path) -> None:
     result = query(warehouse, "select 'a' || chr(10) || '第二行' as x, 12 as n", **LIMITS)
-    assert format_result(result, "table", tty=False) == "x       n\n------  --\na       12\n第二行\n(1 row)\n"
+    assert format_result(result, "table", tty=False) == "x        n\n------  --\na       12\n第二行\n(1 row)\n"
 
 
 def test_rich_table_on_a_terminal_keeps_every_value(warehouse: Path) -> None:

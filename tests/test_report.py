@@ -208,8 +208,11 @@ def build_fixture_warehouse(path: Path, *, hostile: bool = False) -> Path:
             if rows:
                 marks = ", ".join("?" * len(rows[0]))
                 con.executemany(f"insert into {table} values ({marks})", [list(r) for r in rows])
-        con.execute("insert into runs values ('20260101T020000-ab12', '2026-01-01 02:00:00', "
-                    "'2026-01-01 02:00:07', 'ok', 13, 13, 0, '')")
+        con.execute("insert into runs values ('20251231T020000-0000', '2025-12-31 02:00:00', "
+                    "'2025-12-31 02:00:05', 'ok', 12, 12, 0, ''), ('20260101T020000-ab12', "
+                    "'2026-01-01 02:00:00', '2026-01-01 02:00:07', 'ok', 13, 13, 0, ''), "
+                    "('20260102T020000-ff00', '2026-01-02 02:00:00', '2026-01-02 02:00:01', 'failed', 13, 0, 0, "
+                    "'disk full')")
     finally:
         con.close()
     return path
@@ -421,8 +424,9 @@ def test_index_lists_years_movers_and_what_could_not_be_checked(fixture_reports:
     assert movers[0] == "体育彩票门店"
     assert "体育彩票销售额" in [text(th) for th in tree.css("table#unchecked tbody th")]
     assert "2019" in text(tree.css_first("table#goals-open"))
-    # the run date appears once, from the runs view
+    # the run date appears once, from the runs view: the latest run that published (a failed one changed nothing)
     assert text(tree.css_first("p.run time")) == "2026-01-01 02:00"
+    assert "20260101T020000-ab12" in text(tree.css_first("p.run"))
     assert tree.css_first("table#differs") is None
 
 

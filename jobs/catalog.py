@@ -21,7 +21,7 @@ Measure = Literal["level", "flow", "growth"]
 MEASURES: tuple[Measure, ...] = ("level", "flow", "growth")
 
 CATALOG_FIELDS: dict[str, str] = {
-    "id": "required: snake_case name of the catalog",
+    "id": "required: lower-case name of the catalog, words joined by - or _ (gov-work-report)",
     "name": "required: what the catalog covers",
     "applies_to": "required: phrases; a document uses this catalog when its title, kind or opening lines hold one",
     "description": "optional: free text",
@@ -41,6 +41,7 @@ REQUIRED_CATALOG = ("id", "name", "applies_to")
 REQUIRED_INDICATOR = ("id", "name", "unit", "aliases")
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+CATALOG_ID = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")  # gov-work-report, as the file is named
 GROWTH_WORDS = ("增长", "增速", "增幅", "涨幅", "上涨", "降幅", "下降", "降低", "增减", "变化", "变动")
 FLOW_PREFIXES = ("新增", "新建", "新成立", "新招", "新开")
 OPENING_CHARS = 300  # how much of the text counts as "opening lines" for applies_to
@@ -118,7 +119,7 @@ def _load_file(path: Path) -> Catalog:
         raise CatalogError(path, "catalog", "has no [catalog] table",
                            'Start the file with [catalog] and id, name, applies_to = ["…"].')
     _check_fields(path, "catalog", head, CATALOG_FIELDS, REQUIRED_CATALOG)
-    catalog_id = _snake_id(path, "catalog", head["id"])
+    catalog_id = _snake_id(path, "catalog", head["id"], pattern=CATALOG_ID)
     rows = data.get("indicator", [])
     if not isinstance(rows, list) or not rows:
         raise CatalogError(path, "catalog", "defines no indicators",
@@ -197,11 +198,15 @@ def _check_fields(path: Path, where: str, table: dict[str, Any], known: dict[str
                                f"Add {key} = … ({known[key].removeprefix('required: ')}).")
 
 
-def _snake_id(path: Path, where: str, value: Any) -> str:
-    if not isinstance(value, str) or not SNAKE_CASE.match(value):
-        raise CatalogError(path, where, f"has id {value!r}, which is not snake_case",
-                           "Use lower-case ASCII letters, digits and single underscores, starting with a letter "
-                           "(e.g. gdp_growth).")
+def _snake_id(path: Path, where: str, value: Any, *, pattern: re.Pattern[str] = SNAKE_CASE) -> str:
+    if not isinstance(value, str) or not pattern.match(value):
+        if pattern is SNAKE_CASE:
+            raise CatalogError(path, where, f"has id {value!r}, which is not snake_case",
+                               "Use lower-case ASCII letters, digits and single underscores, starting with a letter "
+                               "(e.g. gdp_growth).")
+        raise CatalogError(path, where, f"has id {value!r}",
+                           "Use lower-case ASCII letters and digits joined by - or _, starting with a letter "
+                           "(e.g. gov-work-report).")
     return value
 
 

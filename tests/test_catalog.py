@@ -16,7 +16,7 @@ SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 GOOD = """
 [catalog]
-id = "gov_test"
+id = "gov-test"
 name = "政府工作报告"
 applies_to = ["政府工作报告"]
 
@@ -46,9 +46,9 @@ def shipped() -> tuple[Catalog, ...]:
 
 def test_shipped_catalogs_load(shipped: tuple[Catalog, ...]) -> None:
     by_id = {catalog.id: catalog for catalog in shipped}
-    assert set(by_id) == {"gov_work_report", "district_education_sports"}
-    assert len(by_id["gov_work_report"].indicators) >= 15
-    assert len(by_id["district_education_sports"].indicators) >= 40
+    assert set(by_id) == {"gov-work-report", "district-education-sports"}
+    assert len(by_id["gov-work-report"].indicators) >= 15
+    assert len(by_id["district-education-sports"].indicators) >= 40
     for catalog in shipped:
         for indicator in catalog.indicators:
             assert units.is_known(indicator.unit)
@@ -56,7 +56,7 @@ def test_shipped_catalogs_load(shipped: tuple[Catalog, ...]) -> None:
 
 
 def test_district_catalog_covers_every_part_of_the_summary(shipped: tuple[Catalog, ...]) -> None:
-    district = next(catalog for catalog in shipped if catalog.id == "district_education_sports")
+    district = next(catalog for catalog in shipped if catalog.id == "district-education-sports")
     groups = {indicator.group for indicator in district.indicators}
     assert {"党建", "学前教育", "义务教育", "智慧校园", "德育与双减", "教师队伍", "教育督导", "安全管理", "学生资助",
             "体育"} <= groups
@@ -65,7 +65,7 @@ def test_district_catalog_covers_every_part_of_the_summary(shipped: tuple[Catalo
 
 
 def test_gov_catalog_has_the_headline_indicators(shipped: tuple[Catalog, ...]) -> None:
-    gov = next(catalog for catalog in shipped if catalog.id == "gov_work_report")
+    gov = next(catalog for catalog in shipped if catalog.id == "gov-work-report")
     assert {"gdp", "gdp_growth", "new_urban_jobs", "surveyed_unemployment_rate", "cpi", "grain_output",
             "deficit_ratio", "fiscal_deficit"} <= {indicator.id for indicator in gov.indicators}
     assert gov.indicator("gdp_growth").measure == "growth"  # inferred from unit % and 增长 in the name
@@ -79,14 +79,14 @@ def test_minimal_indicator_gets_defaults(tmp_path: Path) -> None:
     (catalog,) = load_catalogs(tmp_path)
     indicator = catalog.indicators[0]
     assert (indicator.id, indicator.unit, indicator.aliases) == ("gdp_growth_test", "%", ("国内生产总值", "经济增长"))
-    assert indicator.exclude == () and indicator.catalog == "gov_test"
+    assert indicator.exclude == () and indicator.catalog == "gov-test"
 
 
 def test_documents_folder_is_not_a_catalog(tmp_path: Path) -> None:
     """schemas/documents/*.toml holds kind rules (read by jobs.doctypes), not indicators."""
     shutil.copytree(SCHEMAS / "documents", tmp_path / "documents")
     write(tmp_path, "a.toml", GOOD)
-    assert [catalog.id for catalog in load_catalogs(tmp_path)] == ["gov_test"]
+    assert [catalog.id for catalog in load_catalogs(tmp_path)] == ["gov-test"]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,8 @@ def test_documents_folder_is_not_a_catalog(tmp_path: Path) -> None:
         ('aliases = ["国内生产总值", "经济增长"]', 'aliases = ["国内生产总值"]\nexclude = ["生产总值"]',
          "gdp_growth_test", ["excludes '生产总值'", "part of its own alias"]),
         ("[[indicator]]", "[[indicators]]", "", ["unknown table(s) indicators"]),
-        ('id = "gov_test"', 'id = "gov_test"\ncolour = "red"', "catalog", ["unknown field 'colour'"]),
+        ('id = "gov-test"', 'id = "gov-test"\ncolour = "red"', "catalog", ["unknown field 'colour'"]),
+        ('id = "gov-test"', 'id = "Gov Test"', "catalog", ["'Gov Test'", "joined by - or _"]),
         ("[catalog]", "[catalog", "", ["not valid TOML", "Fix the TOML syntax"]),
     ],
 )
@@ -134,7 +135,7 @@ def test_duplicate_id_within_a_catalog(tmp_path: Path) -> None:
 def test_duplicate_id_across_catalogs(tmp_path: Path) -> None:
     """Observations are keyed by indicator_id without the catalog, so ids are unique across files."""
     write(tmp_path, "a.toml", GOOD)
-    write(tmp_path, "b.toml", GOOD.replace('id = "gov_test"', 'id = "other"'))
+    write(tmp_path, "b.toml", GOOD.replace('id = "gov-test"', 'id = "other"'))
     with pytest.raises(CatalogError) as caught:
         load_catalogs(tmp_path)
     assert "b.toml [indicator gdp_growth_test]" in str(caught.value)
@@ -151,7 +152,7 @@ def test_duplicate_catalog_id(tmp_path: Path) -> None:
 def test_one_bad_file_returns_nothing(tmp_path: Path) -> None:
     """Validation happens before anything is used: a good file next to a bad one is not half-loaded."""
     write(tmp_path, "a.toml", GOOD)
-    write(tmp_path, "z.toml", GOOD.replace('unit = "%"', 'unit = "furlong"').replace("gov_test", "z"))
+    write(tmp_path, "z.toml", GOOD.replace('unit = "%"', 'unit = "furlong"').replace("gov-test", "z"))
     with pytest.raises(CatalogError, match=r"z\.toml"):
         load_catalogs(tmp_path)
 
@@ -163,10 +164,10 @@ def test_empty_folder_has_no_catalogs(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("title", "kind", "text", "expected"),
     [
-        ("南昌市新建区教体局2022年工作总结", "工作总结", "", "district_education_sports"),
-        ("政府工作报告", "政府工作报告", "", "gov_work_report"),
-        ("2025年江西省政府工作报告", "政府工作报告", "", "gov_work_report"),
-        ("", "工作总结", "关于印发《某县教育体育局2023年工作总结》的通知", "district_education_sports"),
+        ("南昌市新建区教体局2022年工作总结", "工作总结", "", "district-education-sports"),
+        ("政府工作报告", "政府工作报告", "", "gov-work-report"),
+        ("2025年江西省政府工作报告", "政府工作报告", "", "gov-work-report"),
+        ("", "工作总结", "关于印发《某县教育体育局2023年工作总结》的通知", "district-education-sports"),
         ("某市统计局2022年工作总结", "工作总结", "统计工作", None),
     ],
 )

@@ -183,14 +183,14 @@ SUMMARY_POSITIVE: list[tuple[str, list[Spec], set[tuple[str, int, str, float, st
 @pytest.mark.parametrize(("text", "specs", "expected"), GOV_POSITIVE, ids=[case[0][:14] for case in GOV_POSITIVE])
 def test_gov_sentences(catalogs: dict[str, Catalog], text: str, specs: list[Spec],
                        expected: set[tuple[str, int, str, float, str]]) -> None:
-    assert table(run(text, specs, catalogs["gov_work_report"], gov=True)) == expected
+    assert table(run(text, specs, catalogs["gov-work-report"], gov=True)) == expected
 
 
 @pytest.mark.parametrize(("text", "specs", "expected"), SUMMARY_POSITIVE,
                          ids=[case[0][:14] for case in SUMMARY_POSITIVE])
 def test_summary_sentences(catalogs: dict[str, Catalog], text: str, specs: list[Spec],
                            expected: set[tuple[str, int, str, float, str]]) -> None:
-    assert table(run(text, specs, catalogs["district_education_sports"])) == expected
+    assert table(run(text, specs, catalogs["district-education-sports"])) == expected
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -244,14 +244,14 @@ SUMMARY_NEGATIVE: list[tuple[str, list[Spec], str]] = [
 @pytest.mark.parametrize(("text", "specs", "excluded"), GOV_NEGATIVE, ids=[case[0][:14] for case in GOV_NEGATIVE])
 def test_gov_negatives(catalogs: dict[str, Catalog], text: str, specs: list[Spec], excluded: str) -> None:
     """`*`: no observation at all; `id`: not that indicator; `id:value`: not that value for it."""
-    observations = run(text, specs, catalogs["gov_work_report"], gov=True)
+    observations = run(text, specs, catalogs["gov-work-report"], gov=True)
     assert_excluded(observations, excluded)
 
 
 @pytest.mark.parametrize(("text", "specs", "excluded"), SUMMARY_NEGATIVE,
                          ids=[case[0][:14] for case in SUMMARY_NEGATIVE])
 def test_summary_negatives(catalogs: dict[str, Catalog], text: str, specs: list[Spec], excluded: str) -> None:
-    assert_excluded(run(text, specs, catalogs["district_education_sports"]), excluded)
+    assert_excluded(run(text, specs, catalogs["district-education-sports"]), excluded)
 
 
 def assert_excluded(observations: list[Observation], excluded: str) -> None:
@@ -270,7 +270,7 @@ def assert_excluded(observations: list[Observation], excluded: str) -> None:
 
 def test_one_observation_per_key_and_ambiguity_is_flagged(catalogs: dict[str, Catalog]) -> None:
     text = "下属60个基层党组织参加学习。统筹推进56个基层党组织“三化六好”建设。"
-    observations = run(text, [("60个", 60, "个"), ("56个", 56, "个")], catalogs["district_education_sports"])
+    observations = run(text, [("60个", 60, "个"), ("56个", 56, "个")], catalogs["district-education-sports"])
     (only,) = observations
     assert (only.indicator_id, only.value) == ("grassroots_party_organisations", 60)
     assert "ambiguous" in only.flags and "56" in only.note
@@ -279,7 +279,7 @@ def test_one_observation_per_key_and_ambiguity_is_flagged(catalogs: dict[str, Ca
 def test_stated_value_beats_a_bound(catalogs: dict[str, Catalog]) -> None:
     text = "地区生产总值突破3万亿元，达到3.2万亿元。"
     observations = run(text, [("3万亿元", 3e12, "元", "at_least"), ("3.2万亿元", 3.2e12, "元")],
-                       catalogs["gov_work_report"], gov=True)
+                       catalogs["gov-work-report"], gov=True)
     (only,) = observations
     assert (only.indicator_id, only.value, only.qualifier, only.fact_id) == ("gdp", 3.2, "exact", 1)
     assert "ambiguous" in only.flags and "3 万亿元" in only.note
@@ -287,7 +287,7 @@ def test_stated_value_beats_a_bound(catalogs: dict[str, Catalog]) -> None:
 
 def test_same_value_twice_is_not_ambiguous(catalogs: dict[str, Catalog]) -> None:
     text = "今年发展主要预期目标是：国内生产总值增长5%左右。\n经济增长预期目标为5%左右，考虑了促进就业增收。"
-    observations = run(text, [("5%", 5, "%", "about"), ("5%", 5, "%", "about")], catalogs["gov_work_report"],
+    observations = run(text, [("5%", 5, "%", "about"), ("5%", 5, "%", "about")], catalogs["gov-work-report"],
                        gov=True)
     (only,) = observations
     assert only.basis == "target" and only.year == 2021 and "ambiguous" not in only.flags
@@ -297,7 +297,7 @@ def test_same_value_twice_is_not_ambiguous(catalogs: dict[str, Catalog]) -> None
 def test_observation_carries_quote_unit_and_fact(catalogs: dict[str, Catalog]) -> None:
     text = "全面落实国家资助政策，累计资助家庭经济困难学生14476人次，发放资助金819.85725万元。"
     observations = run(text, [("14476人次", 14476, "人次"), ("819.85725万元", 8_198_572.5, "元")],
-                       catalogs["district_education_sports"])
+                       catalogs["district-education-sports"])
     by_id = {o.indicator_id: o for o in observations}
     aid = by_id["student_aid_paid"]
     assert (aid.value, aid.unit, aid.fact_id, aid.doc_id, aid.org) == (819.85725, "万元", 1, "doc1", "测试单位")
@@ -308,7 +308,7 @@ def test_observation_carries_quote_unit_and_fact(catalogs: dict[str, Catalog]) -
 def test_derived_value_says_how(catalogs: dict[str, Catalog]) -> None:
     text = "门店增加14个家，比去年增幅18.4%，现有门店90家。"
     observations = run(text, [("14个家", 14, "家"), ("18.4%", 18.4, "%"), ("90家", 90, "家")],
-                       catalogs["district_education_sports"])
+                       catalogs["district-education-sports"])
     (derived,) = [o for o in observations if o.basis == "derived"]
     assert (derived.year, derived.value, derived.fact_id) == (2021, 76, None)
     assert derived.note.startswith("90 − 14 (stated increase)")

@@ -34,7 +34,8 @@ from jobs.settings import Settings
 
 Status = Literal["ok", "rejected", "failed", "busy"]
 LOG_ENV = "TONGBI_LOG"  # debug|info|warning: overrides the level chosen from whether stderr is a terminal
-_STAGES = (read, doctypes, facts, catalogs_, units, matching)
+# The code that turns stored text into facts and observations (read only makes the Document, which is stored).
+_STAGES = (doctypes, facts, catalogs_, units, matching)
 
 
 @dataclass(frozen=True)
@@ -273,8 +274,6 @@ class _Run:
             f"{result.documents_loaded} loaded, {result.documents_unchanged} unchanged, "
             f"{result.documents_rejected} rejected in {seconds:.1f} s → {self.settings.warehouse}"
         )
-        if result.message and result.status == "failed":
-            line += f" ({result.message})"
         print(line, file=sys.stderr, flush=True)
 
     def _fail(self, error: TongbiError, scan: Scan | None = None) -> RunResult:
@@ -285,7 +284,8 @@ class _Run:
         try:
             wh.record_run_only(self.settings.warehouse, row)
         except TongbiError as second:
-            self.log.error("this run could not be recorded in runs: %s", second)
+            why = "the same error stops that too" if str(second) == str(error) else str(second)
+            self.log.error("this run could not be recorded in runs: %s", why)
         return RunResult(
             self.run_id, "failed", error.exit_code, scan.seen, 0, len(scan.rejections), scan.unchanged,
             tuple(scan.rejections), str(error),
@@ -399,11 +399,10 @@ class _Run:
         with copy.transaction():
             for item in scan.parsed:
                 copy.add_version(item.document, run_id=self.run_id, loaded_at=loaded_at)
-            copy.add_facts((p.document.doc_id, p.facts) for p in scan.parsed)
-            if rematched:
-                ids = [p.document.doc_id for p in rematched]
-                copy.replace_facts(ids, ((p.document.doc_id, p.facts) for p in rematched))
             every = [*scan.parsed, *rematched]
+            # Replaced, not only added: a version loaded again may carry facts of an older extractor, and its
+            # observations (made now) must point at the facts made now.
+            copy.replace_facts((p.document.doc_id for p in every), ((p.document.doc_id, p.facts) for p in every))
             copy.replace_observations(
                 (p.document.doc_id for p in every), ((p.catalog, o) for p in every for o in p.observations)
             )

@@ -238,13 +238,19 @@ def test_a_catalog_error_exits_2_before_loading_and_is_recorded(settings: Settin
     assert query(settings.warehouse, "select status from runs order by started_at") == [("ok",), ("failed",)]
 
 
-def test_a_corrupt_warehouse_exits_3_and_is_left_as_it_was(settings: Settings) -> None:
-    settings.warehouse.parent.mkdir(parents=True)
-    settings.warehouse.write_text("not a database\n", encoding="utf-8")
+@pytest.mark.parametrize("how", ["zero bytes", "text", "truncated"])
+def test_a_corrupt_warehouse_exits_3_and_is_left_as_it_was(settings: Settings, how: str) -> None:
+    assert run_job(settings, reports=False).exit_code == 0
+    data = settings.warehouse.read_bytes()
+    corrupt = {"zero bytes": b"", "text": "不是数据库\n".encode() * 100, "truncated": data[: len(data) // 2]}[how]
+    settings.warehouse.write_bytes(corrupt)
+    shutil.copy2(INBOX / "gov-report-cn_2015.txt", settings.inbox)
     done = cli(settings, "run", "--no-reports")
-    assert done.returncode == 3
-    assert "is not a DuckDB file" in done.stderr and "backup" in done.stderr
-    assert settings.warehouse.read_text(encoding="utf-8") == "not a database\n"
+    assert done.returncode == 3, done.stderr
+    line = next(line for line in done.stderr.splitlines() if " ERROR " in line)
+    assert str(settings.warehouse) in line and "backup" in line and "move it away" in line
+    assert "could not be recorded" in done.stderr  # no runs row: the file is not readable
+    assert settings.warehouse.read_bytes() == corrupt
 
 
 def _limit_file_size(limit: int) -> None:

@@ -111,6 +111,12 @@ def build_scheduler(
             scheduler.every(every.total_seconds()).seconds.do(task)  # type: ignore[arg-type]
         else:
             scheduler.every().day.at(at, tz).do(task)
+    except ModuleNotFoundError as error:
+        # `schedule` reads time zones through pytz and imports it only when --tz is given.
+        raise UsageError(
+            f"--tz {tz!r} needs the pytz package, which is not installed. Install it with `pip install pytz`, "
+            "or leave out --tz to use the machine's local time."
+        ) from error
     except schedule.ScheduleValueError as error:
         raise UsageError(f"--at {at!r}: {error}. Give the time of day as HH:MM, e.g. --at 02:00.") from error
     except Exception as error:

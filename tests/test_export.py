@@ -221,6 +221,11 @@ def test_spark_reads_exactly_the_yoy_rows_duckdb_gives(warehouse: Path, exported
         readme_spark = [tuple(row) for row in spark.sql(README_SPARK).collect()]
         assert len(readme_duckdb) >= 5
         assert readme_spark == readme_duckdb
+        for view in VIEWS:  # every view, not only yoy, is readable by Spark with its partition column
+            frame = spark.read.parquet(str(exported / view.name))
+            assert (frame.count(),) == con.execute(f"select count(*) from {view.name}").fetchone(), view.name
+            if view.partition:
+                assert view.partition in frame.columns
     finally:
         spark.stop()
     assert time.monotonic() - started < 90

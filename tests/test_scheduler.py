@@ -295,3 +295,10 @@ def test_deployment_examples_are_complete() -> None:
     assert "ExecStart=/srv/tongbi/.venv/bin/tongbi run" in text
     # cron's flock must not be tongbi's own lock file, or the run would find its own lock taken
     assert "tongbi.duckdb.lock" not in text
+
+
+def test_a_zone_without_pytz_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pytz", None)  # as if pytz were not installed
+    with pytest.raises(UsageError, match="needs the pytz package"):
+        build_scheduler(lambda: None, at="02:00", tz="Asia/Shanghai")
+    assert build_scheduler(lambda: None, at="02:00", tz=None).next_run is not None

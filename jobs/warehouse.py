@@ -352,6 +352,9 @@ class WorkingCopy:
         """Checkpoint, close and atomically replace the published warehouse with this copy."""
         if self._in_transaction:
             raise StorageError(f"{self.path}: publish inside a transaction. This is a bug in tongbi; report it.")
+        if self.published.exists():  # keep the permissions an administrator gave the published file
+            with storage_errors(self.published, "read the warehouse's permissions"):
+                shutil.copymode(self.published, self.path)
         with storage_errors(self.path, "checkpoint the working copy"):
             self.con.execute("checkpoint")
         self.close()
@@ -373,11 +376,12 @@ class WorkingCopy:
     def transaction(self) -> Iterator[None]:
         """BEGIN … COMMIT; any error rolls back and raises. A COMMIT that silently rolled back is caught."""
         token = os.urandom(8).hex()
+        self._run("create_transaction_marks")
         with storage_errors(self.path, "start the load transaction"):
             self.con.execute("begin transaction")
         self._in_transaction = True
         try:
-            self.set_meta("transaction", token)
+            self._run("insert_transaction_mark", {"token": token})
             yield
             crash_point("loaded")
             with storage_errors(self.path, "commit the load"):
@@ -391,7 +395,7 @@ class WorkingCopy:
             raise
         self._in_transaction = False
         # After an error inside a transaction DuckDB's COMMIT rolls back without raising: check it stuck.
-        if self.meta("transaction") != token:
+        if self._run("transaction_mark_count", {"token": token}).fetchone() != (1,):
             raise StorageError(
                 f"{self.path}: the load transaction was rolled back at COMMIT (an earlier statement failed). "
                 "Nothing was published; see the errors above and run again."

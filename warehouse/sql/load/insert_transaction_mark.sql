@@ -1,0 +1,1 @@
+insert into transaction_marks (token) values ($token)

@@ -1,0 +1,1 @@
+select count(*) from transaction_marks where token = $token

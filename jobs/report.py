@@ -182,7 +182,7 @@ class Chart:
     right: int
     top: int
     bottom: int
-    x_ticks: tuple[tuple[float, str], ...]
+    x_ticks: tuple[tuple[float, str, bool], ...]  # x, label, minor (hidden at phone width)
     y_ticks: tuple[tuple[float, str], ...]
     actual_paths: tuple[str, ...]
     actual_points: tuple[tuple[float, float, str, bool], ...]  # x, y, label, derived
@@ -760,7 +760,7 @@ def _path(points: Iterable[tuple[int, float, float]]) -> tuple[str, ...]:
 
 def chart(rows: Sequence[Comparison], name: str, unit: str) -> Chart:
     """The history of one indicator: results as a solid line, goals as a dashed one, axes labelled."""
-    width, height, left, right, top, bottom = 640, 280, 64, 24, 16, 48
+    width, height, left, right, top, bottom = 640, 300, 56, 24, 16, 56
     actual = [(r.year, r.value.value) for r in rows if r.value is not None]
     derived = [(r.prev_year, r.prev.value) for r in rows if r.prev is not None and r.prev_year is not None
                and "derived" in r.flags]
@@ -778,6 +778,10 @@ def chart(rows: Sequence[Comparison], name: str, unit: str) -> Chart:
         hi_v = lo_v + 1
     step = _nice_step(hi_v - lo_v)
     lo_v, hi_v = math.floor(lo_v / step) * step, math.ceil(hi_v / step) * step
+    count = round((hi_v - lo_v) / step)
+    y_labels = [amount(lo_v + i * step, unit) for i in range(count + 1)]
+    # room for the longest tick label at the phone font size (CSS: 18 px), CJK glyphs twice as wide as digits
+    left = max(left, 34 + max(sum(18 if ord(ch) > 0x2E80 else 10 for ch in label) for label in y_labels))
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(year: int) -> float:
@@ -787,9 +791,10 @@ def chart(rows: Sequence[Comparison], name: str, unit: str) -> Chart:
         return top + (hi_v - value) / (hi_v - lo_v) * plot_h
 
     every = max(1, math.ceil((hi_year - lo_year + 1) / 12))
-    x_ticks = tuple((x(yr), str(yr)) for yr in range(lo_year, hi_year + 1) if (yr - lo_year) % every == 0)
-    count = round((hi_v - lo_v) / step)
-    y_ticks = tuple((y(lo_v + i * step), amount(lo_v + i * step, unit)) for i in range(count + 1))
+    shown = [yr for yr in range(lo_year, hi_year + 1) if (yr - lo_year) % every == 0]
+    # at phone width every other year label is hidden (CSS .minor) so the larger labels do not collide
+    x_ticks = tuple((x(yr), str(yr), len(shown) > 6 and i % 2 == 1) for i, yr in enumerate(shown))
+    y_ticks = tuple((y(lo_v + i * step), label) for i, label in enumerate(y_labels))
     points = sorted([(yr, v, False) for yr, v in actual] + [(yr, v, True) for yr, v in derived])
     return Chart(
         width, height, left, right, top, bottom, x_ticks, y_ticks,

@@ -155,10 +155,13 @@ def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> Non
     for view, path in schema_files(sql_dir):
         sql = path.read_text(encoding="utf-8")
         statement = _one_statement(con, sql, path)
-        if view is not None and statement.type == duckdb.StatementType.SELECT:
-            # A view file is a bare query named after what it returns (dbt style); wrap it here.
-            sql = f"create or replace view {view} as\n{sql.strip().rstrip(';')}"
         try:
+            if view is not None and statement.type == duckdb.StatementType.SELECT:
+                # A view file is a bare query named after what it returns (dbt style); wrap it here.
+                sql = f"create or replace view {view} as\n{sql.strip().rstrip(';')}"
+            elif view is not None:
+                # A file that spells out its own CREATE VIEW must still work on an existing warehouse.
+                con.execute(f"drop view if exists {view}")
             con.execute(sql)
         except duckdb.Error as error:
             raise StorageError(f"{path}: could not create it: {error}. Fix the SQL in that file.") from error

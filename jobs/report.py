@@ -971,6 +971,12 @@ def write_reports(warehouse: Path, reports: Path, *, fmt: Format = "html") -> li
     if fmt not in ("html", "md"):
         raise UsageError(f"unknown report format {fmt!r}: use --format html or --format md.")
     site = build_site(read_warehouse(warehouse))
-    if fmt == "md":
-        return render_markdown(site, reports)
-    return render_html(site, reports)
+    try:
+        if fmt == "md":
+            return render_markdown(site, reports)
+        return render_html(site, reports)
+    except OSError as error:
+        raise StorageError(
+            f"{reports}: the reports could not be written ({error.strerror or error}). "
+            "Check that the folder is writable and the disk has room, or pass --reports DIR."
+        ) from error

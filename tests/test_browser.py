@@ -282,7 +282,6 @@ def test_sorting_reorders_the_rows(browser: Browser, site: dict[str, Path]) -> N
 
 
 def test_real_warehouse_pages_load_without_console_errors(browser: Browser, built: dict[str, Path]) -> None:
-    pytest.importorskip("jobs.run")
     for kind, page in pages_of(built["reports"]).items():
         report = browser.open(page, DESKTOP)
         assert report.errors == [], kind

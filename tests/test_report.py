@@ -610,3 +610,11 @@ def test_cli_report_format_md_prints_the_file(tmp_path: Path, capsys: pytest.Cap
     assert "| 体育彩票门店 | 90家 | 76家 |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert main(["report", "--warehouse", str(tmp_path / "missing.duckdb"), "--reports", str(tmp_path / "r")]) == 3
     assert "missing.duckdb" in capsys.readouterr().err
+
+
+def test_an_unwritable_reports_folder_names_the_folder(tmp_path: Path) -> None:
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(StorageError, match=r"reports: the reports could not be written.*--reports DIR"):
+        report.write_reports(warehouse, blocker)

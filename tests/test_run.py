@@ -203,19 +203,20 @@ def test_bad_documents_are_rejected_one_line_each_and_the_others_still_load(
     for name, data in BAD.items():
         (settings.inbox / name).write_bytes(data)
     (settings.inbox / "bomb_2022.docx").write_bytes(zip_bomb())
+    (settings.inbox / "outside_2022.txt").symlink_to("/etc/passwd")
     good = "南昌市新建区教体局2023年工作总结\n2023年，新增学校3所，新增教师45人。\n"
     (settings.inbox / "xinjian-jiaoti_2023.txt").write_bytes(b"\xef\xbb\xbf" + good.encode())  # UTF-8 with BOM
     capfd.readouterr()
     result = run_job(settings, reports=False)
     err = capfd.readouterr().err
     assert (result.exit_code, result.status) == (1, "rejected")
-    assert (result.documents_loaded, result.documents_rejected) == (1, len(BAD) + 1)
-    for name in [*BAD, "bomb_2022.docx"]:
+    assert (result.documents_loaded, result.documents_rejected) == (1, len(BAD) + 2)
+    for name in [*BAD, "bomb_2022.docx", "outside_2022.txt"]:
         lines = [line for line in err.splitlines() if name in line and "rejected" in line]
         assert len(lines) == 1, (name, err)
     assert query(settings.warehouse, "select count(*) from documents") == [(4,)]
     runs = query(settings.warehouse, "select status, documents_rejected, message from runs order by started_at")
-    assert runs[-1][:2] == ("rejected", len(BAD) + 1) and "no-year.txt" in str(runs[-1][2])
+    assert runs[-1][:2] == ("rejected", len(BAD) + 2) and "no-year.txt" in str(runs[-1][2])
     # Nothing already in the warehouse changed: the three earlier documents keep their rows, untouched.
     assert earlier_rows(settings.warehouse) == before
 

@@ -82,11 +82,15 @@ def connect(warehouse: Path, *, memory_limit: str = "1GB", threads: int = 2) -> 
     lock = config.pop("lock_configuration")
     try:
         con = duckdb.connect(str(warehouse), read_only=True, config=config)
-        con.execute("set enable_progress_bar = false")
-        con.execute("set lock_configuration = ?", [lock])
-        return con
     except duckdb.Error as error:
         raise _storage_error(warehouse, error) from error
+    try:
+        con.execute("set enable_progress_bar = false")
+        con.execute("set lock_configuration = ?", [lock])
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _check_memory_size(warehouse: Path, memory_limit: str) -> None:
@@ -101,7 +105,8 @@ def _check_memory_size(warehouse: Path, memory_limit: str) -> None:
 
 def _storage_error(warehouse: Path, error: Exception) -> TongbiError:
     message = str(error)
-    if "lock" in message.lower():
+    # Only DuckDB's file-lock message: "block" in a corruption message must not read as busy.
+    if "could not set lock" in message.lower() or "conflicting lock" in message.lower():
         return BusyError(
             f"{warehouse}: another process holds the warehouse open for writing ({_first_line(message)}). "
             "Try again when it has finished; `tongbi run` itself publishes by replacing the file and does not block."
@@ -235,6 +240,12 @@ def _query_error(warehouse: Path, error: BaseException, limits: _Limits) -> Base
         return QueryError(
             warehouse, f"the query needed more memory than the limit of {limits.memory_limit} and was stopped",
             "Narrow it (a WHERE, a LIMIT, fewer joined rows) or raise --memory",
+        )
+    if isinstance(error, duckdb.IOException | duckdb.SerializationException):
+        # With file access off, an I/O error can only come from the warehouse file itself.
+        return StorageError(
+            f"{warehouse}: the warehouse file is damaged or unreadable ({message}). "
+            "Run `tongbi run` to publish a fresh one, or restore it from a backup."
         )
     if isinstance(error, duckdb.InterruptException):
         return QueryError(warehouse, "the query was interrupted", "Run it again")

@@ -232,6 +232,18 @@ def test_damaged_warehouse_is_a_storage_error(tmp_path: Path, content: bytes) ->
     assert path.read_bytes() == content
 
 
+@pytest.mark.parametrize("fraction", [2, 3, 5])
+def test_truncated_warehouse_is_a_storage_error(tmp_path: Path, fraction: int) -> None:
+    path = build_warehouse(tmp_path / "tongbi.duckdb", rows=50_000)  # big enough for blocks past the cut
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // fraction])
+    with pytest.raises(StorageError) as caught:
+        query(path, "select count(*), sum(value) from yoy", **LIMITS)
+    assert not isinstance(caught.value, BusyError)
+    assert caught.value.exit_code == 3
+    assert "`tongbi run` to publish a fresh one" in str(caught.value)
+
+
 def test_bad_memory_size_is_a_usage_error(warehouse: Path) -> None:
     with pytest.raises(UsageError, match="not a size DuckDB understands"):
         query(warehouse, "select 1", timeout=5, memory_limit="lots")

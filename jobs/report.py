@@ -55,6 +55,7 @@ class Source:
     note: str
     doc_title: str
     doc_href: str  # relative to the reports folder, with the fact's anchor when there is one
+    more: tuple[tuple[int, int], ...] = ()  # for a derived value: the spans of the figures it came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +108,8 @@ class Comparison:
         return tuple(
             Quote(
                 labels=tuple(label for label, _ in items), sentence=sentence,
-                spans=tuple(sorted({(s.start, s.end) for _, s in items
-                                    if s.start is not None and s.end is not None})),
+                spans=tuple(sorted({(s.start, s.end) for _, s in items if s.start is not None and s.end is not None}
+                                   | {span for _, s in items for span in s.more})),
                 notes=tuple(dict.fromkeys(s.note for _, s in items if s.note)),
                 doc_title=items[0][1].doc_title, doc_href=items[0][1].doc_href,
             )
@@ -304,7 +305,8 @@ def _spans(item: Source | Quote) -> tuple[tuple[int, int], ...]:
     if isinstance(item, Quote):
         spans = item.spans
     else:
-        spans = ((item.start, item.end),) if item.start is not None and item.end is not None else ()
+        own = ((item.start, item.end),) if item.start is not None and item.end is not None else ()
+        spans = own + item.more
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start < merged[-1][1]:
@@ -631,8 +633,26 @@ class Assembler:
         href = doc.href if doc else doc_href(doc_id)
         if fact is not None:
             href += f"#f-{fact_id}"
+        more = self.derived_from(r, sentence) if fact is None else ()
         return Source(doc_id, fact_id, sentence, start, end, _str(r["basis"]), _str(r.get("note")),
-                      doc.title if doc else doc_id, href)
+                      doc.title if doc else doc_id, href, more)
+
+    def derived_from(self, r: Row, sentence: str) -> tuple[tuple[int, int], ...]:
+        """For a derived value, the spans of what it came from: the next year's level and change in its sentence."""
+        if _str(r["basis"]) != "derived":
+            return ()
+        key = (_str(r["org"]), _str(r["indicator_id"]), (_int(r["year"]) or 0) + 1)
+        spans = []
+        for basis in ("actual", "change"):
+            for other in self.obs.get((*key, basis), []):
+                fact = self.wh.facts.get((_str(other["doc_id"]), _int(other.get("fact_id")) or -1))
+                if other["doc_id"] == r["doc_id"] and fact is not None and _str(fact["sentence"]) == sentence:
+                    offset = _int(fact.get("sentence_start"))
+                    relative = None if offset is None else (_int(fact["char_start"]) or 0) - offset
+                    start, end = _locate(sentence, _str(fact["raw"]), relative)
+                    if start is not None and end is not None:
+                        spans.append((start, end))
+        return tuple(sorted(set(spans)))
 
     def pick(self, key: tuple[str, str, int], bases: Sequence[str], near: float | None) -> Row | None:
         """The observation that gave a number: closest value, then actual before derived, then newest document."""

@@ -367,6 +367,14 @@ def test_every_number_links_to_its_sentence_with_the_number_marked(fixture_repor
     assert "90 − 14 = 76" in quotes and "《新建区教体局2022年工作总结》" in quotes
 
 
+def test_a_derived_value_marks_the_figures_it_came_from(fixture_reports: Path) -> None:
+    shops = row_of(page(fixture_reports / report.org_year_href(XINJIAN, 2021)), "lottery_shops")
+    assert cell(shops, "value") == "76家" and "推算" in cell(shops, "flags")
+    [quote] = shops.css("td.sources blockquote")
+    assert [text(m) for m in quote.css("mark")] == ["14个家", "90家"]
+    assert "90 − 14 = 76" in text(quote.css_first(".who"))
+
+
 def test_document_page_marks_every_quantity_and_names_the_document(fixture_reports: Path) -> None:
     tree = page(fixture_reports / report.doc_href(_doc_id(SEED.read_text(encoding="utf-8"))))
     assert text(tree.css_first("h1")) == "新建区教体局2022年工作总结"

@@ -104,8 +104,14 @@ def _copy(con: duckdb.DuckDBPyConnection, warehouse: Path, view: ExportedView, t
             f"{warehouse}: the view {view.name} is missing ({str(error).strip().splitlines()[0]}). "
             "Run `tongbi run` with this version of tongbi to rebuild the views."
         ) from error
-    except duckdb.IOException as error:
-        raise OSError(str(error).strip().splitlines()[0]) from error
+    except duckdb.Error as error:
+        message = str(error).strip().splitlines()[0]
+        if str(warehouse) in message or not isinstance(error, duckdb.IOException):
+            raise StorageError(
+                f"{warehouse}: cannot read the view {view.name} ({message}). The warehouse file is damaged: "
+                "run `tongbi run` to publish a fresh one, or restore it from a backup."
+            ) from error
+        raise OSError(message) from error
 
 
 def _swap(new: Path, final: Path) -> Path:

@@ -170,6 +170,17 @@ def test_missing_warehouse_says_to_run_first(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_truncated_warehouse_names_the_warehouse_not_the_folder(warehouse: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "tongbi.duckdb"
+    data = warehouse.read_bytes()
+    damaged.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StorageError) as caught:
+        export_parquet(damaged, tmp_path / "out")
+    assert str(caught.value).startswith(f"{damaged}: ")
+    assert "`tongbi run` to publish a fresh one" in str(caught.value)
+    assert list((tmp_path / "out").iterdir()) == []  # the half-written staging folder is gone
+
+
 def test_unwritable_folder_is_a_storage_error(warehouse: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -513,6 +513,13 @@ def _check(value: object, stated: float | None) -> Check:
     return "none" if stated is None else "cannot"
 
 
+def _fact_span(fact: Row, sentence: str) -> tuple[int | None, int | None]:
+    """Where a fact's number stands in its sentence: char_start relative to sentence_start, checked against raw."""
+    offset = _int(fact.get("sentence_start"))
+    relative = None if offset is None else (_int(fact["char_start"]) or 0) - offset
+    return _locate(sentence, _str(fact["raw"]), relative)
+
+
 def _ordinal(iso: str) -> int:
     try:
         return date.fromisoformat(iso[:10]).toordinal()
@@ -627,9 +634,7 @@ class Assembler:
         start = end = None
         if fact is not None:
             sentence = _str(fact["sentence"]) or sentence
-            offset = _int(fact.get("sentence_start"))
-            relative = None if offset is None else (_int(fact["char_start"]) or 0) - offset
-            start, end = _locate(sentence, _str(fact["raw"]), relative)
+            start, end = _fact_span(fact, sentence)
         href = doc.href if doc else doc_href(doc_id)
         if fact is not None:
             href += f"#f-{fact_id}"
@@ -647,9 +652,7 @@ class Assembler:
             for other in self.obs.get((*key, basis), []):
                 fact = self.wh.facts.get((_str(other["doc_id"]), _int(other.get("fact_id")) or -1))
                 if other["doc_id"] == r["doc_id"] and fact is not None and _str(fact["sentence"]) == sentence:
-                    offset = _int(fact.get("sentence_start"))
-                    relative = None if offset is None else (_int(fact["char_start"]) or 0) - offset
-                    start, end = _locate(sentence, _str(fact["raw"]), relative)
+                    start, end = _fact_span(fact, sentence)
                     if start is not None and end is not None:
                         spans.append((start, end))
         return tuple(sorted(set(spans)))
@@ -921,8 +924,7 @@ def _doc_sentences(wh: Warehouse) -> dict[str, tuple[SentenceMarks, ...]]:
         offset = _int(f.get("sentence_start"))
         key = (doc_id, offset if offset is not None else -1, sentence)
         sections.setdefault(key, _str(f.get("section")))
-        relative = None if offset is None else (_int(f["char_start"]) or 0) - offset
-        start, end = _locate(sentence, _str(f["raw"]), relative)
+        start, end = _fact_span(f, sentence)
         if start is not None and end is not None:
             grouped[key].append((start, end, fact_id))
         else:

@@ -626,3 +626,13 @@ def test_an_unwritable_reports_folder_names_the_folder(tmp_path: Path) -> None:
     blocker.write_text("a file where the folder should be", encoding="utf-8")
     with pytest.raises(StorageError, match=r"reports: the reports could not be written.*--reports DIR"):
         report.write_reports(warehouse, blocker)
+
+
+def test_the_marked_number_is_the_one_the_offsets_name_not_the_first_lookalike() -> None:
+    sentence = "销售额比去年增长10%，门店数比去年增长10%。"
+    second = sentence.rindex("10%")
+    fact = {"sentence_start": 100, "char_start": 100 + second, "raw": "10%"}
+    assert report._fact_span(fact, sentence) == (second, second + 3)
+    # offsets that do not fit the sentence fall back to finding the number as written
+    assert report._fact_span({**fact, "char_start": 5}, sentence) == (sentence.index("10%"), sentence.index("10%") + 3)
+    assert report._fact_span({**fact, "raw": "99%"}, sentence) == (None, None)

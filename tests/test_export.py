@@ -17,8 +17,6 @@ from jobs.export import VIEWS, export_parquet
 from jobs.run import run_job
 from jobs.settings import ROOT, Settings
 
-INBOX = ROOT / "warehouse" / "inbox"
-
 # The README's example, the same query in both engines (the Spark one over a temp view of the same folder).
 README_DUCKDB = """
 select org, year, value, prev_year, prev_value, change, change_pct
@@ -47,8 +45,9 @@ def make_warehouse(root: Path, documents: list[Path]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_warehouse(tmp_path_factory.mktemp("real"), sorted(INBOX.glob("*.txt")))
+def warehouse(built: dict[str, Path]) -> Path:
+    """The session's warehouse from the real sample documents (conftest.py); only read here."""
+    return built["warehouse"]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 from jobs.errors import BusyError, StorageError, TongbiError, UsageError
-from jobs.settings import ROOT, Settings
+from jobs.settings import ROOT
 from jobs.sql import QueryError, QueryResult, format_result, memory_bytes, query
 
 LIMITS: dict[str, Any] = {"timeout": 20.0, "memory_limit": "256MB"}
@@ -379,14 +379,9 @@ def test_every_error_is_a_tongbi_error(warehouse: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def real_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from jobs.run import run_job
-
-    root = tmp_path_factory.mktemp("real")
-    settings = Settings(inbox=ROOT / "warehouse" / "inbox", schemas=ROOT / "schemas",
-                        warehouse=root / "tongbi.duckdb", reports=root / "reports")
-    assert run_job(settings, reports=False).exit_code == 0
-    return settings.warehouse
+def real_warehouse(built: dict[str, Path]) -> Path:
+    """The session's warehouse from the real sample documents (conftest.py); only read here."""
+    return built["warehouse"]
 
 
 def test_every_contract_view_answers_on_a_real_warehouse(real_warehouse: Path) -> None:

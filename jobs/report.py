@@ -889,7 +889,9 @@ def build_site(wh: Warehouse) -> Site:
         unchecked=tuple(c for c in comparisons if c.check == "cannot" or (
             c.check == "none" and c.stated_change is not None and c.prev is None)),
         ambiguous=tuple(c for c in comparisons if "ambiguous" in c.flags),
-        goals_open=tuple(c for c in comparisons if c.target is not None and c.met is None),
+        # the most recent goals first: those are the ones a result may still come for
+        goals_open=tuple(sorted((c for c in comparisons if c.target is not None and c.met is None),
+                                key=lambda c: (-c.year, c.org, c.indicator_id))),
     )
 
 

@@ -424,7 +424,7 @@ def test_a_restated_figure_is_flagged_with_both_sources(fixture_reports: Path) -
 
 def test_index_lists_years_movers_and_what_could_not_be_checked(fixture_reports: Path) -> None:
     tree = page(fixture_reports / "index.html")
-    orgs = {text(th) for th in tree.css("#orgs + .scroll th[scope=row]")}
+    orgs = {text(th) for th in tree.css("#org-list th[scope=row]")}
     assert orgs == {XINJIAN, STATE}
     hrefs = {a.attributes["href"] for a in tree.css("ul.years a")}
     assert report.org_year_href(XINJIAN, 2022) in hrefs and report.org_year_href(STATE, 2014) in hrefs

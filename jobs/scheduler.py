@@ -196,7 +196,7 @@ def deployment_examples(repo: Path | str = "/srv/tongbi", user: str = "tongbi") 
     """The two alternatives to `tongbi schedule`: a crontab line and a systemd service with a timer."""
     tongbi = f"{repo}/.venv/bin/tongbi"
     return f"""\
-# crontab -e  (as {user}): every night at 02:00; flock -n skips a night if the previous run still holds the lock
+# crontab -e  (as {user}): every night at 02:00 machine time; flock -n skips a night if the last run still holds it
 0 2 * * * cd {repo} && flock -n {repo}/warehouse/.cron.lock {tongbi} run >> {repo}/warehouse/cron.log 2>&1
 
 # /etc/systemd/system/tongbi.service
@@ -219,6 +219,7 @@ Description=Run tongbi every night
 
 [Timer]
 OnCalendar=*-*-* 02:00:00
+# or in a given zone, whatever the machine's: OnCalendar=*-*-* 02:00:00 Asia/Shanghai
 # Persistent=true runs a missed night at the next boot (what `tongbi schedule` does by reading the runs view)
 Persistent=true
 RandomizedDelaySec=5min

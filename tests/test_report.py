@@ -168,6 +168,9 @@ def national_rows(b: Builder) -> None:
                 b.observe(STATE, "gdp", report_year - 1, "actual", level, "亿元", doc, fl, qualifier="at_least")
             f = b.fact(doc, f"国内生产总值增长{result:g}%", f"{result:g}%", result, "%")
             b.observe(STATE, "gdp_growth", report_year - 1, "actual", result, "%", doc, f)
+            if level and report_year - 1 == 2024:
+                # the growth a report states is real; the levels give nominal growth: the check says they differ
+                b.observe(STATE, "gdp", 2024, "change_pct", result, "%", doc, f)
         if report_year == 2025:
             revised = b.fact(doc, "经济普查修订", "129.4272万亿元", 1.294272e14, "元")
             b.observe(STATE, "gdp", 2023, "actual", 1294272, "亿元", doc, revised)
@@ -186,7 +189,7 @@ def national_rows(b: Builder) -> None:
                               None, None))
     b.rows["yoy"].append((STATE, "gdp", 2024, GDP_LEVEL[2024], 2023, GDP_LEVEL[2023],
                           GDP_LEVEL[2024] - GDP_LEVEL[2023], (GDP_LEVEL[2024] / GDP_LEVEL[2023] - 1) * 100,
-                          None, None))
+                          GDP_GROWTH[2024], "differs"))
     for year, low, high, _q in GDP_GOALS:
         actual = GDP_GROWTH.get(year)
         met = None if actual is None else actual >= low - (0.5 if _q == "about" else 0)
@@ -341,6 +344,7 @@ def test_large_values_use_wan_and_yi_on_the_page(fixture_reports: Path) -> None:
     gdp = row_of(state, "gdp")
     assert cell(gdp, "value") == "134.9084万亿元以上"
     assert cell(gdp, "change") == "+8.8502万亿元"
+    assert (cell(gdp, "stated"), cell(gdp, "check")) == ("+5%", "不一致")
 
 
 def test_every_number_links_to_its_sentence_with_the_number_marked(fixture_reports: Path) -> None:
@@ -435,7 +439,9 @@ def test_index_lists_years_movers_and_what_could_not_be_checked(fixture_reports:
     # the run date appears once, from the runs view: the latest run that published (a failed one changed nothing)
     assert text(tree.css_first("p.run time")) == "2026-01-01 02:00"
     assert "20260101T020000-ab12" in text(tree.css_first("p.run"))
-    assert tree.css_first("table#differs") is None
+    differs = tree.css_first("table#differs")
+    assert [text(th) for th in differs.css("tbody th")] == ["国内生产总值"]
+    assert "+7.0%" in text(differs) and "+5%" in text(differs)
 
 
 def test_pages_are_self_contained_and_accessible(fixture_reports: Path) -> None:

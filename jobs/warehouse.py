@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -113,22 +114,27 @@ def _fix_for(error: BaseException, path: Path) -> str:
 
 
 @contextmanager
-def storage_errors(path: Path, action: str) -> Iterator[None]:
-    """Turn any DuckDB or file-system error into a StorageError naming the file and the fix."""
+def storage_errors(path: Path, action: str, *, fix: str | None = None) -> Iterator[None]:
+    """Turn any DuckDB or file-system error into a StorageError naming the file and the fix.
+
+    This is the one place where driver errors become tongbi's own.
+    """
     try:
         yield
     except TongbiError:
         raise
     except (duckdb.Error, OSError) as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise StorageError(f"{path}: could not {action}: {detail}. {_fix_for(error, path)}.") from error
+        raise StorageError(f"{path}: could not {action}: {detail}. {fix or _fix_for(error, path)}.") from error
 
 
 # ---------------------------------------------------------------- schema: one statement per .sql file
 
 
 def _one_statement(con: duckdb.DuckDBPyConnection, sql: str, source: Path) -> duckdb.Statement:
-    statements = con.extract_statements(sql)
+    """The single statement of a .sql file; a file with more is refused before any of them runs."""
+    with storage_errors(source, "parse it", fix="Fix the SQL in that file"):
+        statements = con.extract_statements(sql)
     if len(statements) != 1:
         raise StorageError(
             f"{source}: holds {len(statements)} SQL statements. Put exactly one statement in each .sql file."
@@ -136,9 +142,24 @@ def _one_statement(con: duckdb.DuckDBPyConnection, sql: str, source: Path) -> du
     return statements[0]
 
 
+_CHECKED: dict[Path, str] = {}
+
+
+@cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    """One in-memory connection, only to split SQL into statements (opening one costs ~40 ms)."""
+    return duckdb.connect()
+
+
 def read_sql(name: str, sql_dir: Path = SQL_DIR) -> str:
-    """The text of warehouse/sql/load/<name>.sql."""
-    return (sql_dir / "load" / f"{name}.sql").read_text(encoding="utf-8")
+    """The text of warehouse/sql/load/<name>.sql, checked once per process to hold a single statement."""
+    path = sql_dir / "load" / f"{name}.sql"
+    if path not in _CHECKED:
+        with storage_errors(path, "read it", fix="Reinstall tongbi; its SQL files are missing"):
+            sql = path.read_text(encoding="utf-8")
+        _one_statement(_parser(), sql, path)
+        _CHECKED[path] = sql
+    return _CHECKED[path]
 
 
 def schema_files(sql_dir: Path = SQL_DIR) -> list[tuple[str | None, Path]]:
@@ -155,7 +176,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> Non
     for view, path in schema_files(sql_dir):
         sql = path.read_text(encoding="utf-8")
         statement = _one_statement(con, sql, path)
-        try:
+        with storage_errors(path, "create it", fix="Fix the SQL in that file"):
             if view is not None and statement.type == duckdb.StatementType.SELECT:
                 # A view file is a bare query named after what it returns (dbt style); wrap it here.
                 sql = f"create or replace view {view} as\n{sql.strip().rstrip(';')}"
@@ -163,8 +184,6 @@ def apply_schema(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> Non
                 # A file that spells out its own CREATE VIEW must still work on an existing warehouse.
                 con.execute(f"drop view if exists {view}")
             con.execute(sql)
-        except duckdb.Error as error:
-            raise StorageError(f"{path}: could not create it: {error}. Fix the SQL in that file.") from error
 
 
 # ---------------------------------------------------------------- bulk batches through Arrow

@@ -101,6 +101,14 @@ def test_a_file_with_two_statements_is_refused_before_anything_runs(tmp_path: Pa
     assert con.execute("select count(*) from duckdb_tables() where table_name = 'zz'").fetchone() == (0,)
 
 
+def test_a_load_statement_file_with_two_statements_is_refused(tmp_path: Path) -> None:
+    # DuckDB runs a multi-statement string up to the failing statement and keeps what ran before it.
+    (tmp_path / "load").mkdir()
+    (tmp_path / "load" / "sneaky.sql").write_text("delete from run_log; select 1", encoding="utf-8")
+    with pytest.raises(StorageError, match=r"sneaky\.sql: holds 2 SQL statements"):
+        wh.read_sql("sneaky", tmp_path)
+
+
 def test_views_folder_runs_after_the_base_views_in_name_order_and_may_be_absent(tmp_path: Path) -> None:
     sql = tmp_path / "sql"
     shutil.copytree(ROOT / "warehouse" / "sql", sql, ignore=shutil.ignore_patterns("views"))

@@ -33,6 +33,7 @@ from jobs.records import Document, Fact, Observation
 from jobs.settings import Settings
 
 Status = Literal["ok", "rejected", "failed", "busy"]
+BATCH_DOCUMENTS = 64  # documents held in memory before their rows go into the load transaction
 LOG_ENV = "TONGBI_LOG"  # debug|info|warning: overrides the level chosen from whether stderr is a terminal
 # The code that turns stored text into facts and observations (read only makes the Document, which is stored).
 _STAGES = (doctypes, facts, catalogs_, units, matching)
@@ -79,9 +80,39 @@ class Scan:
 
     seen: int = 0
     unchanged: int = 0
-    parsed: list[Parsed] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)  # doc_ids of the new versions, in load order
     files: list[wh.FileState] = field(default_factory=list)
     rejections: list[str] = field(default_factory=list)
+
+
+class Batch:
+    """Rows of parsed documents, written into the open load transaction a few documents at a time.
+
+    Memory stays bounded by BATCH_DOCUMENTS documents however many the inbox holds.
+    """
+
+    def __init__(self, copy: wh.WorkingCopy, run_id: str, loaded_at: datetime) -> None:
+        self.copy, self.run_id, self.loaded_at = copy, run_id, loaded_at
+        self.pending: list[tuple[Parsed, bool]] = []
+
+    def add(self, parsed: Parsed, *, new_version: bool) -> None:
+        self.pending.append((parsed, new_version))
+        if len(self.pending) >= BATCH_DOCUMENTS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        every = [parsed for parsed, _ in self.pending]
+        for parsed, new_version in self.pending:
+            if new_version:
+                self.copy.add_version(parsed.document, run_id=self.run_id, loaded_at=self.loaded_at)
+        ids = [p.document.doc_id for p in every]
+        # Replaced, not only added: a version loaded again may carry facts of an older extractor, and its
+        # observations (made now) must point at the facts made now.
+        self.copy.replace_facts(ids, ((p.document.doc_id, p.facts) for p in every))
+        self.copy.replace_observations(ids, ((p.catalog, o) for p in every for o in p.observations))
+        self.pending.clear()
 
 
 def run_job(settings: Settings, *, reports: bool = True) -> RunResult:
@@ -312,13 +343,9 @@ class _Run:
             copy = wh.WorkingCopy.open(self.settings.warehouse, self.run_id)
         except StorageError as error:
             return self._fail(error)
-        scan = Scan()
+        scan = Scan(seen=len(files))
         try:
-            log.info("phase: reading %d files", len(files))
-            scan = self._scan(copy, files, pipeline)
-            wh.crash_point("read")
-            log.info("phase: loading")
-            loaded = self._load(copy, scan, pipeline)
+            loaded = self._load(copy, files, pipeline, scan)
             log.info("phase: publishing")
             copy.publish()
         except StorageError as error:
@@ -344,84 +371,88 @@ class _Run:
             tuple(scan.rejections), message, written,
         )
 
-    def _scan(self, copy: wh.WorkingCopy, files: list[tuple[Path, Path | None]], pipeline: Pipeline) -> Scan:
-        scan = Scan(seen=len(files))
-        known = copy.file_states()
-        current = copy.current_doc_ids()
+    def _scan(self, files: list[tuple[Path, Path | None]], pipeline: Pipeline, scan: Scan, batch: Batch) -> None:
+        known = batch.copy.file_states()
+        current = set(batch.copy.current_doc_ids())
         with _progress(self.console, len(files)) as bar:
             for path, inbox in files:
-                self._scan_one(scan, path, inbox, known, current, pipeline)
+                parsed = self._scan_one(scan, path, inbox, known, current, pipeline)
+                if parsed is not None:
+                    batch.add(parsed, new_version=True)
                 if bar is not None:
                     bar.advance(bar.task_ids[0])  # type: ignore[attr-defined]
-        return scan
+        batch.flush()
 
     def _scan_one(
         self, scan: Scan, path: Path, inbox: Path | None, known: dict[str, wh.FileState], current: set[str],
         pipeline: Pipeline,
-    ) -> None:
+    ) -> Parsed | None:
+        """The parsed document when the file holds a new version; None when unchanged or rejected."""
         key = source_key(path, self.settings.inbox)  # unique across inbox and ingested folders
         before = known.get(key)
         try:
             stat = path.stat()
             if before and (before.size, before.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                 scan.unchanged += 1  # not even read
-                return
+                return None
             # A symlink goes to read_document unhashed: it decides whether its target may be read at all.
             digest = wh.file_sha256(path) if path.is_file() and not path.is_symlink() else ""
             if before and digest and before.bytes_sha256 == digest:
                 scan.unchanged += 1  # touched, same bytes: remember the new mtime only
                 scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, before.doc_id))
-                return
+                return None
             doc = read.read_document(path, pipeline.config, inbox=inbox)
         except DocumentError as error:
             scan.rejections.append(str(error))
             self.log.warning("rejected %s", error)
-            return
+            return None
         except OSError as error:
             problem = DocumentError(path, f"could not be read ({error.strerror})", "Check the file and its permissions")
             scan.rejections.append(str(problem))
             self.log.warning("rejected %s", problem)
-            return
+            return None
         scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, doc.doc_id))
         if doc.doc_id in current:
             scan.unchanged += 1  # same content as a current document, under another name or encoding
             self.log.info("%s: same content as a loaded document (%s)", key, doc.doc_id)
-            return
+            return None
         current.add(doc.doc_id)
+        scan.loaded.append(doc.doc_id)
         self.log.info("%s: new version %s (%s %s %d)", key, doc.doc_id, doc.org, doc.kind, doc.period_year)
-        scan.parsed.append(parse(doc, pipeline, self.log))
+        return parse(doc, pipeline, self.log)
 
-    def _load(self, copy: wh.WorkingCopy, scan: Scan, pipeline: Pipeline) -> int:
+    def _load(
+        self, copy: wh.WorkingCopy, files: list[tuple[Path, Path | None]], pipeline: Pipeline, scan: Scan
+    ) -> int:
         """Everything of this run in one transaction; returns the number of new versions."""
         stale = copy.meta("pipeline_sha256") != pipeline.fingerprint
-        rematched = self._rematch(copy, scan, pipeline) if stale else []
         loaded_at = _now()
         with copy.transaction():
-            for item in scan.parsed:
-                copy.add_version(item.document, run_id=self.run_id, loaded_at=loaded_at)
-            every = [*scan.parsed, *rematched]
-            # Replaced, not only added: a version loaded again may carry facts of an older extractor, and its
-            # observations (made now) must point at the facts made now.
-            copy.replace_facts((p.document.doc_id for p in every), ((p.document.doc_id, p.facts) for p in every))
-            copy.replace_observations(
-                (p.document.doc_id for p in every), ((p.catalog, o) for p in every for o in p.observations)
-            )
+            batch = Batch(copy, self.run_id, loaded_at)
+            self.log.info("phase: reading %d files", len(files))
+            self._scan(files, pipeline, scan, batch)
+            wh.crash_point("read")
+            self.log.info("phase: loading")
             if stale:
+                self._rematch(copy, scan, pipeline, batch)
                 copy.replace_indicators(indicator_rows(pipeline.catalogs))
                 copy.set_meta("pipeline_sha256", pipeline.fingerprint)
             copy.record_files(scan.files, loaded_at)
             message = "; ".join(scan.rejections)
             status = "rejected" if scan.rejections else "ok"
-            copy.record_run(self._row(status, scan, loaded=len(scan.parsed), message=message))
-        return len(scan.parsed)
+            copy.record_run(self._row(status, scan, loaded=len(scan.loaded), message=message))
+        return len(scan.loaded)
 
-    def _rematch(self, copy: wh.WorkingCopy, scan: Scan, pipeline: Pipeline) -> list[Parsed]:
+    def _rematch(self, copy: wh.WorkingCopy, scan: Scan, pipeline: Pipeline, batch: Batch) -> None:
         """Catalogs or extractor changed: every current document not loaded now is extracted and matched again."""
-        fresh = {p.document.doc_id for p in scan.parsed}
-        docs = [d for d in copy.current_documents() if d.doc_id not in fresh]
-        if docs:
-            self.log.info("catalogs or extractor changed: re-matching %d current documents", len(docs))
-        return [parse(doc, pipeline, self.log) for doc in docs]
+        fresh = set(scan.loaded)
+        ids = [doc_id for doc_id in copy.current_doc_ids() if doc_id not in fresh]
+        if ids:
+            self.log.info("catalogs or extractor changed: re-matching %d current documents", len(ids))
+        for start in range(0, len(ids), BATCH_DOCUMENTS):
+            for doc in copy.current_documents(ids[start : start + BATCH_DOCUMENTS]):
+                batch.add(parse(doc, pipeline, self.log), new_version=False)
+        batch.flush()
 
     def _reports(self) -> tuple[Path, ...]:
         from jobs import report

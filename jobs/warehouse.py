@@ -454,19 +454,21 @@ class WorkingCopy:
         rows = self._run("inbox_file_states").fetchall()
         return {r[0]: FileState(r[0], int(r[1]), int(r[2]), r[3], r[4]) for r in rows}
 
-    def current_documents(self) -> list[Document]:
-        """The current version of every document, rebuilt from the stored text (to rematch them)."""
+    def current_documents(self, doc_ids: Sequence[str] | None = None) -> list[Document]:
+        """Current versions (all, or those in doc_ids), rebuilt from the stored text (to rematch them)."""
+        rows = self._run("current_documents", {"doc_ids": None if doc_ids is None else list(doc_ids)}).fetchall()
         return [
             Document(
                 doc_id=r[0], source_file=r[1], sha256=r[2], text=r[3], org=r[4], title=r[5], kind=r[6],
                 period_year=int(r[7]), published_on=_as_date(r[8]), doc_number=r[9], encoding=r[10],
                 warnings=tuple(r[11] or ()),
             )
-            for r in self._run("current_documents").fetchall()
+            for r in rows
         ]
 
-    def current_doc_ids(self) -> set[str]:
-        return {doc.doc_id for doc in self.current_documents()}
+    def current_doc_ids(self) -> list[str]:
+        """The doc_id of every current version, oldest load first."""
+        return [str(r[0]) for r in self._run("current_doc_ids").fetchall()]
 
     # -- writes (inside `transaction()`)
 

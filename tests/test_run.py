@@ -160,6 +160,18 @@ def test_a_changed_file_becomes_a_new_version_and_the_old_one_stays_queryable(se
     assert query(settings.warehouse, f"select count(*) > 0 from fact_rows where doc_id = '{old_id}'") == [(True,)]
 
 
+def test_small_batches_load_exactly_what_one_batch_loads(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jobs.run
+
+    whole = run_job(settings, reports=False)
+    monkeypatch.setattr(jobs.run, "BATCH_DOCUMENTS", 1)  # every document flushed on its own
+    one_by_one = Settings(settings.inbox, settings.schemas, tmp_path / "other" / "tongbi.duckdb", settings.reports)
+    assert run_job(one_by_one, reports=False).documents_loaded == whole.documents_loaded == 3
+    assert table_checksums(one_by_one.warehouse) == table_checksums(settings.warehouse)
+
+
 # ---------------------------------------------------------------- bad input
 
 

@@ -183,7 +183,9 @@ def test_national_report(name: str) -> None:
     assert result.precision >= 0.98 and result.recall >= 0.98, result.diff()
 
 
-OTHERS = sorted(p.stem for p in GOLD.glob("*.tsv") if p.stem not in (SEED, *NATIONAL))
+# sentences.tsv is not a document's list: tests/test_facts_sentences.py scores it.
+DOCUMENT_LISTS = sorted(p.stem for p in GOLD.glob("*.tsv") if p.stem != "sentences")
+OTHERS = [name for name in DOCUMENT_LISTS if name not in (SEED, *NATIONAL)]
 
 
 @pytest.mark.parametrize("name", OTHERS)
@@ -196,6 +198,6 @@ def test_other_gold_lists(name: str) -> None:
 
 
 if __name__ == "__main__":
-    for path in sorted(GOLD.glob("*.tsv")):
-        print(score(path.stem).diff())
+    for name in DOCUMENT_LISTS:
+        print(score(name).diff())
         print()

@@ -54,9 +54,10 @@ _YEAR_REF_RE = re.compile(r"(?<![比较从由])(?:19|20)\d\d年(?![\d一二三�
 # A stated change of a level (门店增加14个家, 新成立单项体育协会1个, 比去年增幅18.4%) — unless the change word
 # is followed by 到/至, which names the new level (降到5.2%, 增加到82.7万亿元).
 CHANGE_RE = re.compile(
-    r"(?:增加|增长|减少|下降|提高|上升|上涨|回落|降低|下滑|下跌|增幅|涨幅|降幅|增速|新增|新成立|新建成|净增|净减|增产|减产"
+    r"(?:增加|增长|减少|下降|提高|上升|上涨|回落|降低|下滑|下跌|增幅|涨幅|降幅|增速|新增|新成立|新建|净增|净减|增产|减产"
     r"|扩大|缩小|(?:比|较)(?:去年|上年|上一年|(?:19|20)\d\d年)(?:多|少)?)(?!到|至|为)"
 )
+COMPARED_RE = re.compile(r"(?:比|较)(?:去年|上年|上一年|(?:19|20)\d\d年)|同比")
 # Signs. Facts carry values as written (下降3.4% → 3.4). A growth indicator (国内生产总值增长, 居民消费价格涨幅)
 # and a stated change of a level (门店减少3家) take their sign from the direction word before the number:
 # 下降/减少/回落/降低/下滑/下跌/降幅/缩小/净减/减产/负增长/比去年少 → negative. A direction word followed by
@@ -94,6 +95,9 @@ GOAL_RE = re.compile(
 PLAN_HEADING_RE = re.compile(r"打算|计划|思路|安排|展望|下一步|要点|建议")
 
 HEADING_RE = re.compile(r"^\s*[一二三四五六七八九十]+[、.．]")
+# A numbered sub-heading opening a paragraph ((二)…, 1.资源总量。…): a new topic under the same heading, so a
+# scope a sentence opened above it (“十四五”以来，…) ends there and the heading's scope applies again.
+SUBHEADING_RE = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.．、](?!\d)|[①-⑳])")
 HEADING_MAX_CHARS = 60
 QUALIFIER_TAIL = "余多左右以上以内约近"
 FOLLOW_OK = "的和及与、"  # may follow a number whose subject stands before it
@@ -215,6 +219,8 @@ def _timing(before: str, fact: Fact, span: _Span, period_year: int, rule: KindRu
     target_year = period_year + rule.target_year_offset
     stated = [int(found[:4]) for found in _YEAR_REF_RE.findall(before)]
     year = stated[-1] if stated else span.year
+    if year == period_year - 1 and rule.default_basis == "target" and not GOAL_RE.search(before):
+        return "actual", year  # a plan recalling last year's result (2023年，门急诊人次达到… in a 2024 plan)
     if year is not None and year not in (period_year, target_year):
         return None  # another year's figure (2021年… in a 2022 summary is last year's)
     if GOAL_RE.search(before) or span.goal_section or (span.goal_paragraph and fact.qualifier != "exact"):
@@ -233,7 +239,9 @@ def _reading(subject: _Subject, fact: Fact, basis: Basis) -> tuple[Basis, str, f
     sign = -1.0 if NEGATIVE_RE.search(subject.change_text) else 1.0
     if indicator.measure == "growth":
         return _converted(basis, fact, indicator.unit, sign)
-    if not changed or (indicator.measure == "flow" and units.dimension(fact.unit) != "percent"):
+    # a flow's own word (新增教师145人) is no change of it; a comparison with last year (比上年增加22名) is
+    flow_level = indicator.measure == "flow" and not COMPARED_RE.search(subject.change_text)
+    if not changed or (flow_level and units.dimension(fact.unit) != "percent"):
         return _converted(basis, fact, indicator.unit, 1.0)
     if basis == "target":
         return None  # a planned change is neither a goal level nor a stated result
@@ -437,11 +445,15 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
     """
     near = {period_year - 1, period_year, target_year}
     spans = [_Span(0, "single", None, goal_paragraph=False)]
+    heading = spans[0]
     offset = 0
     for line in text.splitlines(keepends=True):
         if HEADING_RE.match(line) and len(line.strip()) <= HEADING_MAX_CHARS:
-            spans.append(_heading_span(offset, line, near))
+            heading = _heading_span(offset, line, near)
+            spans.append(heading)
         else:
+            if SUBHEADING_RE.match(line) and (spans[-1].scope, spans[-1].year) != (heading.scope, heading.year):
+                spans.append(replace(heading, start=offset))
             spans.extend(_paragraph_spans(offset, line, spans[-1], near))
         offset += len(line)
     return spans

@@ -41,17 +41,17 @@ UNITS: tuple[str, ...] = (
     "公里", "千米", "米", "厘米", "毫米", "微米", "纳米",
     "平方公里", "平方千米", "平方米", "亩", "公顷",
     "立方米", "升", "标准箱", "标箱", "重量箱",
-    "千瓦时", "千瓦", "瓦", "兆瓦", "吉瓦", "千伏", "伏", "千卡",
+    "千瓦时", "千瓦", "瓦", "兆瓦时", "兆瓦", "吉瓦", "千伏安", "千伏", "伏", "千卡", "℃", "摄氏度",
     "㎡", "m²", "m2", "m³", "m3", "km", "mm", "cm", "m", "kg", "kW", "kWh", "MW", "GW", "kV", "TEU",
     # durations (years are never quantities: see _NOT_A_UNIT). A bare 季度 after a number is a
     # quarter of the year (3季度), so only 个季度 counts.
-    "个月", "个季度", "个星期", "天", "周岁", "小时", "个小时", "分钟", "个工作日", "工作日", "周", "岁",
+    "个月", "个季度", "个星期", "天", "周岁", "小时", "个小时", "分钟", "秒", "个工作日", "工作日", "周", "岁",
     # counts
     "个", "所", "名", "人次", "户次", "件次", "届", "人", "户", "家", "项", "件", "套", "部", "条", "次", "起", "份",
     "场", "处", "辆", "台", "座", "间", "本", "册", "枚", "张", "块", "期", "批", "支", "只", "头",
     "株", "棵", "种", "类", "篇", "位", "例", "对", "组", "轮", "艘", "架", "列", "班", "栋", "幢",
     "层", "床", "宗", "笔", "颗", "档", "门", "节", "款", "课时", "学时", "盏", "堂", "幅", "面", "度", "分", "方面",
-    "车次", "架次", "艘次", "班次",
+    "车次", "架次", "艘次", "班次", "场次", "批次", "家次", "辆次", "台次", "剂次", "剂", "羽", "片",
     # medals: 14金14银11铜
     "金", "银", "铜",
 )
@@ -62,7 +62,7 @@ UNIT_ALIASES: dict[str, str] = {"个百分点": "百分点", "个小时": "小�
                                 "个季度": "季度", "个星期": "星期", "人民币": "元", "㎡": "平方米",
                                 "m²": "平方米", "m2": "平方米", "m³": "立方米", "m3": "立方米", "m": "米",
                                 "mm": "毫米", "cm": "厘米", "km": "公里", "kg": "公斤", "kW": "千瓦",
-                                "kWh": "千瓦时"}
+                                "kWh": "千瓦时", "摄氏度": "℃"}
 # After 个 and a 多/余, the time word is the unit (3个多月 → 3 月 at_least).
 _TIME_AFTER_COUNTER = ("月", "小时", "星期", "季度", "工作日")
 
@@ -117,8 +117,14 @@ WORD_AFTER_UNIT: dict[str, str] = {
     "分": "之钟享别类期配批布局工析担成解散",  # 95分 is a score; 三分之一, 分享, 分批 are words
     "笔": "记",
     "轮": "回",
-    "次": "会全产",  # 五次会议, 四次全会: ordinals; 三次产业: the tertiary sector
+    "次": "会产",  # 五次会议: an ordinal; 三次产业: the tertiary sector
+    "片": "区",
+    "羽": "毛绒",
 }
+# Words after a unit, longer than one character, that make it part of a word (四次全会; 两次全面排查 counts).
+WORDS_AFTER_UNIT: dict[str, tuple[str, ...]] = {"次": ("全会", "全体")}
+# An age followed by a noun names a group (65岁以上老年人, 0-3岁婴幼儿), not a measurement.
+_AGE_UNITS = frozenset({"岁", "周岁"})
 
 # Characters right after a number (no unit) that make it a date, an ordinal or a name, not a quantity.
 _NOT_A_UNIT = "年月日号时级后代"
@@ -180,6 +186,8 @@ _SMALL_MAGNITUDES = {"十": 10.0, "百": 100.0, "千": 1000.0}
 # The one pass
 # ---------------------------------------------------------------------------------------------------
 
+# A rate's denominator may be a time word that is no unit of its own (万吨/日, 元/月, 立方米/秒).
+_PER_TIME = "[日年月]"
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 # 千 and 百 are magnitudes except where they start a unit (千瓦, 千米, 百分点).
 _MAG = "(?:万|亿|千(?![瓦米克伏卡])|百(?!分))"
@@ -199,7 +207,7 @@ _NUMBER = re.compile(
     # a bare Chinese digit before a counting measure word: 两次, 三档
     f"|[一二两三四五六七八九](?=[{_CHINESE_DIGIT_UNITS}]|个月|个百分点)"
     ")"
-    f"(?P<q>[多余])?(?P<u>(?:{_UNIT_RE})(?:/(?:{_UNIT_RE}))?)?"
+    f"(?P<q>[多余])?(?P<u>(?:{_UNIT_RE})(?:/(?:[十百千万亿]|百万|十万)?(?:{_UNIT_RE}|{_PER_TIME}))?)?"
 )
 _TOKEN = re.compile(f"{_AR}|.")
 _SENTENCE_END = re.compile("[。！？；!?;\n]")
@@ -338,7 +346,9 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
     after = text[end] if end < len(text) else "\n"
     if unit:
         blocked = WORD_AFTER_UNIT.get(unit[-1])
-        if blocked is not None and after in blocked and "/" not in unit:
+        words = WORDS_AFTER_UNIT.get(unit[-1])
+        if "/" not in unit and ((blocked is not None and after in blocked)
+                                or (words is not None and text.startswith(words, end))):
             unit = None
             end = run_end + (1 if marker else 0)
             after = text[end] if end < len(text) else "\n"

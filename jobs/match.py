@@ -272,6 +272,13 @@ def _converted(basis: Basis, fact: Fact, unit: str, sign: float) -> tuple[Basis,
 def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int,
              catalog: Catalog) -> _Subject | None:
     fact = facts[fact_id]
+    listed = _listed_item(text, facts, fact_id, sentence_start)
+    if listed is not None:
+        item_start, item_end, change_text = listed
+        found = _alias_in(text, item_start, item_end, catalog, fact)
+        if found is None or found[0] is None:
+            return None
+        return _Subject(found[0], found[1], carried=False, post=False, change_text=change_text, start=item_start)
     segments = _segments_before(text, facts, fact_id, sentence_start)
     own_start, own_end, _ = segments[0]
     own = text[own_start:own_end]
@@ -302,6 +309,35 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
             return None  # that clause measured something else, or lists parts of it
         # a clause with no subject of its own (比去年增加312人，增长10.8%) passes the subject on
     return None
+
+
+def _listed_item(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int) -> tuple[int, int, str] | None:
+    """高血压、糖尿病患者规范管理率分别为78.2%、75.6%: the k-th number after 分别 measures the k-th listed noun.
+
+    Returns (start, end) of that noun and the words between 分别 and the number (where change words are), or
+    None when the number is not in such a list.
+    """
+    fact = facts[fact_id]
+    clause_start = max(sentence_start, *(text.rfind(mark, sentence_start, fact.char_start) + 1
+                                         for mark in CLAUSE_BREAKS))
+    marker = text.rfind("分别", clause_start, fact.char_start)
+    if marker < 0:
+        return None
+    earlier = [other for other in facts[:fact_id] if other.char_start >= marker]
+    between = text[marker + 2:fact.char_start]
+    for other in earlier:
+        between = between.replace(other.raw, "")
+    if len(_NOT_CJK_RE.sub("", _EMPTY_RE.sub("", between))) > 0:
+        return None  # words other than change words and separators between the numbers
+    head = text[clause_start:marker]
+    separator = "、" if "、" in head else "和" if head.count("和") == 1 else ""
+    if not separator:
+        return None
+    items = head.split(separator)
+    if len(earlier) >= len(items):
+        return None
+    start = clause_start + sum(len(item) + len(separator) for item in items[:len(earlier)])
+    return start, start + len(items[len(earlier)]), text[marker + 2:fact.char_start]
 
 
 def _is_part(text: str, sentence_start: int, segment_start: int, alias_start: int, alias: str,

@@ -669,3 +669,44 @@ def test_plain_catalog_is_extracted(tmp_path: Path) -> None:
         # 新建…20个 under a plan heading is a planned change, not the number of clinics aimed at
         ("family_doctor_coverage", 2024, "target", 80, "at_least"),
     }
+
+
+def plain_catalog(tmp_path: Path) -> Catalog:
+    (tmp_path / "health.toml").write_text(PLAIN_CATALOG, encoding="utf-8")
+    (catalog,) = load_catalogs(tmp_path)
+    return catalog
+
+
+def test_a_numbered_sub_heading_ends_a_multi_year_scope(tmp_path: Path) -> None:
+    text = ("一、主要成效\n（一）资源\n1.床位。“十四五”以来，累计新建标准化村卫生室60个。\n"
+            "2.服务。门诊量达到152.3万人次。\n")
+    observations = run(text, [("60个", 60, "个"), ("152.3万人次", 1_523_000, "人次")], plain_catalog(tmp_path))
+    assert table(observations) == {("outpatient_visits", 2022, "actual", 152.3, "exact")}
+
+
+def test_fen_bie_gives_each_listed_noun_its_number(tmp_path: Path) -> None:
+    text = "门诊人次、家庭医生签约覆盖率分别为152.3万人次、78.5%。"
+    observations = run(text, [("152.3万人次", 1_523_000, "人次"), ("78.5%", 78.5, "%")], plain_catalog(tmp_path))
+    assert table(observations) == {("outpatient_visits", 2022, "actual", 152.3, "exact"),
+                                   ("family_doctor_coverage", 2022, "actual", 78.5, "exact")}
+
+
+def test_a_flow_compared_with_last_year_is_its_stated_change(tmp_path: Path) -> None:
+    text = "全年新招聘医生148名，比上年增加22名。"
+    observations = run(text, [("148名", 148, "名"), ("22名", 22, "名")], plain_catalog(tmp_path))
+    assert table(observations) == {("new_doctors", 2022, "actual", 148, "exact"),
+                                   ("new_doctors", 2022, "change", 22, "exact"),
+                                   ("new_doctors", 2021, "derived", 126, "exact")}
+
+
+def test_a_plan_recalling_last_year_gives_last_years_result(tmp_path: Path) -> None:
+    plan = KindRule(kind="工作要点", markers=("工作要点",), year_patterns=(), filename_year_offset=0,
+                    default_basis="target", target_year_offset=0)
+    text = "2023年，全县门诊量达到152.3万人次。\n一、主要目标\n全年门诊量达到160万人次左右。\n"
+    doc = Document(doc_id="p", source_file="p.txt", sha256="x", text=text, org="某县卫健委",
+                   title="某县卫健委2024年工作要点", kind="工作要点", period_year=2024)
+    specs: list[Spec] = [("152.3万人次", 1_523_000, "人次"), ("160万人次", 1_600_000, "人次", "about")]
+    assert table(match(doc, facts_for(text, specs), plain_catalog(tmp_path), plan)) == {
+        ("outpatient_visits", 2023, "actual", 152.3, "exact"),
+        ("outpatient_visits", 2024, "target", 160, "about"),
+    }

@@ -27,8 +27,8 @@ EXPECTED: dict[str, Any] = tomllib.loads((UNSEEN / "expected.toml").read_text(en
 ORG: str = EXPECTED["org"]
 
 # The level reached; raise these when the matcher gets better, never lower them to make a change pass.
-MIN_PRECISION = 0.0
-MIN_RECALL = 0.0
+MIN_PRECISION = 0.95
+MIN_RECALL = 0.95
 
 Key = tuple[str, int, str, float]
 

@@ -152,6 +152,14 @@ PREFIX_QUALIFIERS: dict[str, Qualifier] = {
 # Adverbs that bound a verb standing between them and the number (至少降低30%).
 ADVERB_QUALIFIERS: dict[str, Qualifier] = {"至少": "at_least", "最多": "at_most", "最少": "at_least"}
 _PREFIX_LAST = frozenset(word[-1] for word in PREFIX_QUALIFIERS)
+# Bounds that also reach over a few words naming what is compared, within one clause and with no other
+# number between (不低于年度公用经费总额5%).
+DISTANT_BOUNDS: dict[str, Qualifier] = {"不低于": "at_least", "不少于": "at_least", "不超过": "at_most",
+                                        "不高于": "at_most", "不多于": "at_most"}
+_DISTANT_BOUND_REACH = 16
+_DISTANT_BOUND = re.compile(
+    "(" + "|".join(DISTANT_BOUNDS) + ")[^0-9，。；：、,;:！？\n]{1,12}$"
+)
 # Qualifier words after the number and its unit.
 SUFFIX_QUALIFIERS: dict[str, Qualifier] = {
     "左右": "about", "上下": "about", "前后": "about",
@@ -162,6 +170,9 @@ SUFFIX_QUALIFIERS: dict[str, Qualifier] = {
 _RANGE_JOINERS = frozenset("-－—–~～至到")
 # Between the parts of a written ratio (8.7∶41.2∶50.1): each part is a quantity without unit.
 _RATIO = "∶"
+# 1:1 with an ASCII colon is a ratio too, unless it reads as a clock time (8:30: two digits after it).
+_ASCII_RATIO = ":"
+_CLOCK = re.compile("[0-9]{1,2}:[0-9]{2}(?![0-9])")
 _LIST_JOINERS = frozenset("、和与及或")
 _MINUS = "-－−"
 
@@ -175,6 +186,11 @@ _PHASE_UNITS = frozenset({"期"})
 # Units that, after a Chinese numeral, make an ordinal (十三届全国人大), an outline of what
 # follows (做好十方面工作) or a word (十分不易), not a count.
 _CHINESE_ORDINAL_UNITS = frozenset({"届", "方面", "分"})
+# 每 right before a number makes it the base of a rate (每10万人); a few characters before 一次 it
+# makes a frequency (每季度开展一次).
+_PER = "每"
+_PER_WINDOW = 6
+_CLAUSE_MARKS = "，。；：、,;:！？\n"
 # A 个 before one of these (门店增加14个家) is a stray counter: the second word is the unit.
 _ODD_COUNTERS = "家所名户座台辆条件"
 
@@ -293,6 +309,10 @@ def _prefix_qualifier(text: str, start: int, before: str) -> Qualifier | None:
         for word, qualifier in ADVERB_QUALIFIERS.items():
             if word in window:
                 return qualifier
+        # A bound whose object is named first: 不低于年度公用经费总额5%, 不低于当地低保标准1.3倍.
+        found = _DISTANT_BOUND.search(text, max(0, start - _DISTANT_BOUND_REACH), start)
+        if found:
+            return DISTANT_BOUNDS[found.group(1)]
     return None
 
 
@@ -340,8 +360,9 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
             if unit in _PHASE_UNITS and before != "分":
                 return None
             if head == "一" and prefix is None and unit not in _MEASURES_OF_ONE \
-                    and text[end : end + 2] not in SUFFIX_QUALIFIERS:
-                return None
+                    and text[end : end + 2] not in SUFFIX_QUALIFIERS \
+                    and not (unit == "次" and _after_per(text, start)):
+                return None  # 一个中心, 一批; but 每季度开展一次 states a frequency
     flags: tuple[str, ...] = ()
     after = text[end] if end < len(text) else "\n"
     if unit:
@@ -370,11 +391,15 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         return None  # 成千上万: "very many", no value
     if not unit and (after in _NOT_A_UNIT or text.startswith("周年", end)):
         return None
+    if before == _PER:
+        return None  # 每10万人156例: the base of a rate, not an amount
+    if unit in _AGE_UNITS and _noun_follows(text, end):
+        return None  # 65岁及以上老年人, 0-3岁婴幼儿: an age names a group
     value, multiplier, ambiguous = _parse(run)
     if ambiguous:
         flags = (*flags, "ambiguous_unit")
     magnitude = multiplier > 1.0 and run[-1] in "万亿千百"
-    bare = not unit and not magnitude and before != _RATIO and after != _RATIO
+    bare = not unit and not magnitude and not _ratio_part(text, start, end, before, after)
     if bare and chinese:
         return None
     qualifier: Qualifier = "exact"
@@ -389,6 +414,37 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
     canonical = None if unit is None else UNIT_ALIASES.get(unit, unit)
     return _Candidate(start, end, value, multiplier if magnitude else 1.0, None, canonical, qualifier, flags,
                       bare)
+
+
+def _ratio_part(text: str, start: int, end: int, before: str, after: str) -> bool:
+    """Whether the number is one side of a written ratio (8.7∶41.2∶50.1, 1:1) rather than a clock time."""
+    if before == _RATIO or after == _RATIO:
+        return True
+    if after == _ASCII_RATIO:
+        return _CLOCK.match(text, start) is None
+    if before == _ASCII_RATIO:
+        left = start - 2
+        while left > 0 and text[left - 1].isdigit():
+            left -= 1
+        return _CLOCK.match(text, left) is None
+    return False
+
+
+def _after_per(text: str, start: int) -> bool:
+    """Whether 每 (每年, 每季度) opens the clause a few characters before `start`."""
+    window = text[max(0, start - _PER_WINDOW) : start]
+    return _PER in window and not any(mark in window[window.rindex(_PER) :] for mark in _CLAUSE_MARKS)
+
+
+def _noun_follows(text: str, end: int) -> bool:
+    """Whether a noun follows the number, past a bound (以上, 及以下) and 的: it then names a group."""
+    for size in (3, 2):
+        if SUFFIX_QUALIFIERS.get(text[end : end + size]):
+            end += size
+            break
+    if text.startswith("的", end):
+        end += 1
+    return end < len(text) and _is_cjk(text[end])
 
 
 def _time_word(text: str, at: int) -> str:

@@ -210,6 +210,8 @@ _MAG = "(?:万|亿|千(?![瓦米克伏卡])|百(?!分))"
 # Thousands separators are allowed where they group by three (1,200万元), never in lists (3,4).
 _AR = r"(?:[0-9]{1,3}(?:,[0-9]{3}(?![0-9]))+|[0-9]+)(?:\.[0-9]+)?"
 _CD = "零〇一二两三四五六七八九"
+_PAIRS = "一两|两三|二三|三四|四五|五六|六七|七八|八九"
+_PAIR_SET = frozenset(_PAIRS.split("|"))
 _NUMBER = re.compile(
     # The leading lookahead is a single character class, which lets the engine skip ahead to the next
     # possible start; without it every position tries the three branches (4-5 times slower).
@@ -219,6 +221,10 @@ _NUMBER = re.compile(
     # Arabic, possibly mixed: 6672万, 1.39万亿, 1万6千, 1亿3千多万, 2亿万
     f"{_AR}(?:{_MAG}|[多余](?={_MAG})|{_AR})*"
     # Chinese with a magnitude or 十: 两千多万, 近千万, 九百六十万, 十二
+    # Chinese with a decimal point: 三点五亿
+    f"|[{_CD}十]+点[{_CD}]+(?:万|亿)*"
+    # two neighbouring digits before a magnitude or a unit, an approximate range: 两三个, 五六十人
+    f"|(?:{_PAIRS})(?:[十百千万亿]+|(?=(?:{_UNIT_RE})))"
     f"|[{_CD}]*(?:十|{_MAG})(?:[{_CD}十]|{_MAG}|[多余](?={_MAG}))*"
     # a bare Chinese digit before a counting measure word: 两次, 三档
     f"|[一二两三四五六七八九](?=[{_CHINESE_DIGIT_UNITS}]|个月|个百分点)"
@@ -395,7 +401,11 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         return None  # 每10万人156例: the base of a rate, not an amount
     if unit in _AGE_UNITS and _noun_follows(text, end):
         return None  # 65岁及以上老年人, 0-3岁婴幼儿: an age names a group
-    value, multiplier, ambiguous = _parse(run)
+    value, multiplier, ambiguous = _decimal_words(run) if "点" in run else _parse(run)
+    high: float | None = None
+    if run[:2] in _PAIR_SET and (len(run) == 2 or run[2] in "十百千万亿"):
+        scale = _parse("一" + run[2:])[0] if len(run) > 2 else 1.0
+        value, high = _CN_DIGITS[run[0]] * scale, _CN_DIGITS[run[1]] * scale
     if ambiguous:
         flags = (*flags, "ambiguous_unit")
     magnitude = multiplier > 1.0 and run[-1] in "万亿千百"
@@ -411,8 +421,10 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         qualifier = prefix
     elif internal or (after in "多余" and unit and not _is_cjk(text[end + 1 : end + 2] or "\n")):
         qualifier = "at_least"  # 6600多万, 17万余米, and 增长1倍多。
+    if high is not None:
+        qualifier = "range"
     canonical = None if unit is None else UNIT_ALIASES.get(unit, unit)
-    return _Candidate(start, end, value, multiplier if magnitude else 1.0, None, canonical, qualifier, flags,
+    return _Candidate(start, end, value, multiplier if magnitude else 1.0, high, canonical, qualifier, flags,
                       bare)
 
 
@@ -457,6 +469,15 @@ def _words_number(words: str) -> float:
     value = _parse(whole)[0] if whole else 0.0
     digits = "".join(str(_CN_DIGITS[c]) for c in decimals if c in _CN_DIGITS)
     return value + (float("0." + digits) if digits else 0.0)
+
+
+def _decimal_words(run: str) -> tuple[float, float, bool]:
+    """三点五亿 → 3.5e8: a Chinese decimal, then the magnitudes after it."""
+    whole, _, rest = run.partition("点")
+    digits = rest.rstrip("万亿")
+    magnitudes = rest[len(digits) :]
+    scale, multiplier = (_parse("一" + magnitudes)[:2]) if magnitudes else (1.0, 1.0)
+    return _words_number(whole + "点" + digits) * scale, multiplier, False
 
 
 def _per_cent(text: str, match: re.Match[str], run_end: int) -> _Candidate | None:

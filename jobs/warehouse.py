@@ -9,6 +9,7 @@ that had the old file open keeps its old view; the next session sees the new one
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -286,6 +287,12 @@ def check_published(published: Path) -> None:
             f"{published}: {problem}. Restore it from a backup, or move it away so the next run builds a new "
             "warehouse; tongbi does not repair it and did not change it."
         )
+    if _held_for_writing(published):
+        # Replacing it now would orphan that program's writes, and its WAL would later meet our file.
+        raise StorageError(
+            f"{published}: another program has it open for writing (DuckDB without -readonly?). Close it, or "
+            "open the warehouse with `duckdb -readonly`, then run again."
+        )
     wal = published.with_name(published.name + ".wal")
     if wal.exists():
         # Someone wrote to the published file outside tongbi (or is writing now). Replacing the file would
@@ -294,6 +301,23 @@ def check_published(published: Path) -> None:
             f"{published}: has a write-ahead log {wal.name} beside it, so another program wrote to it. Close "
             "that program (or open the file once in duckdb and run CHECKPOINT), then run again."
         )
+
+
+def _held_for_writing(path: Path) -> bool:
+    """Whether a process holds DuckDB's write lock (a POSIX record lock) on the file; readers share theirs."""
+    with storage_errors(path, "check who holds the warehouse"):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError as error:
+                if error.errno in (errno.EAGAIN, errno.EACCES):
+                    return True
+                raise
+            fcntl.lockf(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
 
 
 def _fsync(path: Path, *, directory: bool = False) -> None:

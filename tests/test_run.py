@@ -355,6 +355,27 @@ def test_an_analyst_holding_the_warehouse_in_the_duckdb_cli_does_not_block_the_r
     assert query(settings.warehouse, "select count(*) from documents") == [(4,)]  # a new session sees the new
 
 
+def test_a_program_holding_the_warehouse_for_writing_stops_the_run_with_exit_3(settings: Settings) -> None:
+    duckdb_cli = Path(sys.executable).parent / "duckdb"
+    if not duckdb_cli.exists():
+        pytest.skip("the duckdb CLI (pip install duckdb-cli) is not installed")
+    run_job(settings, reports=False)
+    before = table_checksums(settings.warehouse)
+    writer = subprocess.Popen([str(duckdb_cli), str(settings.warehouse)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        assert writer.poll() is None
+        shutil.copy2(INBOX / "gov-report-cn_2015.txt", settings.inbox)
+        done = cli(settings, "run", "--no-reports")
+    finally:
+        writer.communicate(".quit\n", timeout=30)
+    assert done.returncode == 3
+    assert "open for writing" in done.stderr and "-readonly" in done.stderr
+    assert table_checksums(settings.warehouse) == before
+    assert cli(settings, "run", "--no-reports").returncode == 0  # once it is closed, the run goes ahead
+
+
 # ---------------------------------------------------------------- catalogs change
 
 

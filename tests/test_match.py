@@ -452,14 +452,17 @@ VIEWS = ROOT / "warehouse" / "sql" / "views"
 BASE_TABLES = (
     "create table documents (doc_id varchar, org varchar, title varchar, kind varchar, period_year integer, "
     "published_on date, doc_number varchar, source_file varchar, sha256 varchar, chars integer, loaded_at timestamp)",
-    "create table indicators (catalog varchar, indicator_id varchar, name varchar, unit varchar, aliases varchar[])",
+    "create table indicators (catalog varchar, indicator_id varchar, name varchar, unit varchar, aliases varchar[], "
+    "detail varchar)",
     "create table observations (org varchar, indicator_id varchar, year integer, basis varchar, value double, "
     "value_high double, qualifier varchar, unit varchar, doc_id varchar, fact_id integer, quote varchar, "
     "flags varchar[], note varchar)",
 )
 
 
-def warehouse_with(tmp_path: Path, documents: list[tuple[str, int]], observations: list[Observation]) -> Any:
+def warehouse_with(tmp_path: Path, documents: list[tuple[str, int]], observations: list[Observation],
+                   measures: dict[str, str] | None = None) -> Any:
+    """Tables shaped like the warehouse's views; `measures` gives indicators.detail's measure per indicator."""
     import duckdb
 
     con = duckdb.connect(str(tmp_path / "views.duckdb"))
@@ -471,6 +474,9 @@ def warehouse_with(tmp_path: Path, documents: list[tuple[str, int]], observation
         assert sql.rstrip().endswith("select * from final")
         con.execute(sql)
     con.executemany("insert into documents (doc_id, org, period_year) values (?, 'o', ?)", documents)
+    for indicator_id, measure in (measures or {}).items():
+        con.execute("insert into indicators (indicator_id, detail) values (?, json_object('measure', ?))",
+                    [indicator_id, measure])
     con.executemany(
         "insert into observations values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.qualifier, o.unit, o.doc_id, o.fact_id,
@@ -710,3 +716,14 @@ def test_a_plan_recalling_last_year_gives_last_years_result(tmp_path: Path) -> N
         ("outpatient_visits", 2023, "actual", 152.3, "exact"),
         ("outpatient_visits", 2024, "target", 160, "about"),
     }
+
+
+def test_yoy_of_a_growth_rate_is_a_change_in_points_without_a_per_cent(tmp_path: Path) -> None:
+    con = warehouse_with(tmp_path, [("d22", 2022), ("d23", 2023)], [
+        obs("gdp_growth", 2022, "actual", 3.0, "d22"), obs("gdp_growth", 2023, "actual", 5.2, "d23"),
+        obs("shops", 2022, "actual", 76, "d22"), obs("shops", 2023, "actual", 90, "d23"),
+    ], measures={"gdp_growth": "growth", "shops": "level"})
+    got = {r["indicator_id"]: r for r in rows(con, "select * from yoy where year = 2023")}
+    assert got["gdp_growth"]["change"] == pytest.approx(2.2)
+    assert (got["gdp_growth"]["change_pct"], got["gdp_growth"]["measure"]) == (None, "growth")
+    assert got["shops"]["change_pct"] == pytest.approx(18.421, abs=1e-3)

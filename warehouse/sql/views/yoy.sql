@@ -2,15 +2,22 @@
 --   value              the year's actual (from the document reviewing that year, else the latest that gives it)
 --   prev_value         the previous year's actual (from the document reviewing that year), or failing that the
 --                      value derived for it (e.g. 现有门店90家 − 门店增加14家 = 76), preferably by this year's document
---   change, change_pct value − prev_value, and that in per cent of prev_value
+--   change, change_pct value − prev_value, and that in per cent of prev_value; for a growth rate (the catalog's
+--                      measure "growth": 国内生产总值增长5.2%) the change is in percentage points and change_pct
+--                      is NULL, since a per cent of a per cent means nothing
 --   stated_change_pct  the per-cent change the document states for the year (basis change_pct: 比去年增幅18.4%)
 --   check              'agrees' when change_pct rounds to the stated figure at the stated figure's own decimals
 --                      (18.42 vs 18.4: agrees; 18.6 vs 18.4: differs), 'differs', or 'cannot check' when
 --                      either side is missing
--- Extra columns: unit, prev_basis ('actual' or 'derived'), doc_id (of value, else of the stated change).
+-- Extra columns: unit, prev_basis ('actual' or 'derived'), doc_id (of value, else of the stated change),
+-- measure ('level', 'flow' or 'growth', from the catalog).
 create or replace view yoy as
 with docs as (
     select doc_id, period_year, published_on from documents
+),
+
+measures as (
+    select indicator_id, coalesce(json_extract_string(detail, '$.measure'), 'level') as measure from indicators
 ),
 
 ranked as (
@@ -76,13 +83,18 @@ joined as (
 
 computed as (
     select
-        *,
-        case when prev_value is not null then year - 1 end as prev_year,
-        value - prev_value as change,
-        case when prev_value <> 0 then 100 * (value - prev_value) / abs(prev_value) end as change_pct,
+        j.*,
+        coalesce(m.measure, 'level') as measure,
+        case when j.prev_value is not null then j.year - 1 end as prev_year,
+        j.value - j.prev_value as change,
+        case
+            when m.measure = 'growth' then null
+            when j.prev_value <> 0 then 100 * (j.value - j.prev_value) / abs(j.prev_value)
+        end as change_pct,
         -- decimals the stated figure was written with: 18.4 → 1, 10 → 0
         length(rtrim(split_part(cast(stated_change_pct as varchar), '.', 2), '0')) as stated_decimals
-    from joined
+    from joined as j
+    left join measures as m on j.indicator_id = m.indicator_id
 ),
 
 final as (
@@ -103,7 +115,8 @@ final as (
         end as "check",
         unit,
         prev_basis,
-        doc_id
+        doc_id,
+        measure
     from computed
 )
 

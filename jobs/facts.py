@@ -51,7 +51,7 @@ UNITS: tuple[str, ...] = (
     "场", "处", "辆", "台", "座", "间", "本", "册", "枚", "张", "块", "期", "批", "支", "只", "头",
     "株", "棵", "种", "类", "篇", "位", "例", "对", "组", "轮", "艘", "架", "列", "班", "栋", "幢",
     "层", "床", "宗", "笔", "颗", "档", "门", "节", "款", "课时", "学时", "盏", "堂", "幅", "面", "度", "分", "方面",
-    "车次", "架次", "艘次", "班次", "场次", "批次", "家次", "辆次", "台次", "剂次", "剂", "羽", "片",
+    "车次", "架次", "艘次", "班次", "场次", "批次", "家次", "辆次", "台次", "剂次", "剂", "羽", "片", "根",
     # medals: 14金14银11铜
     "金", "银", "铜",
 )
@@ -120,11 +120,15 @@ WORD_AFTER_UNIT: dict[str, str] = {
     "次": "会产",  # 五次会议: an ordinal; 三次产业: the tertiary sector
     "片": "区",
     "羽": "毛绒",
+    "根": "本据源治",
 }
 # Words after a unit, longer than one character, that make it part of a word (四次全会; 两次全面排查 counts).
 WORDS_AFTER_UNIT: dict[str, tuple[str, ...]] = {"次": ("全会", "全体")}
 # An age followed by a noun names a group (65岁以上老年人, 0-3岁婴幼儿), not a measurement.
 _AGE_UNITS = frozenset({"岁", "周岁"})
+# A travel time before a word ending in 圈 names an area (1小时经济圈, 15分钟便民生活圈), not a duration.
+_TRAVEL_UNITS = frozenset({"小时", "分钟", "公里"})
+_AREA_NAME = re.compile("[\u4e00-\u9fff]{0,4}圈")
 
 # Characters right after a number (no unit) that make it a date, an ordinal or a name, not a quantity.
 _NOT_A_UNIT = "年月日号时级后代"
@@ -149,6 +153,8 @@ PREFIX_QUALIFIERS: dict[str, Qualifier] = {
     "约为": "about", "约占": "about", "约有": "about",
     "约": "about", "逾": "at_least", "超": "at_least", "近": "at_most", "上": "at_least",
 }
+# A one-character bound word preceded by one of these is the end of another word (签约, 节约, 最近).
+WORD_BEFORE_PREFIX: dict[str, str] = {"约": "签节制预履合公特集违条邀", "近": "最附临就", "超": "赶高"}
 # Adverbs that bound a verb standing between them and the number (至少降低30%).
 ADVERB_QUALIFIERS: dict[str, Qualifier] = {"至少": "at_least", "最多": "at_most", "最少": "at_least"}
 _PREFIX_LAST = frozenset(word[-1] for word in PREFIX_QUALIFIERS)
@@ -188,6 +194,9 @@ _PHASE_UNITS = frozenset({"期"})
 _CHINESE_ORDINAL_UNITS = frozenset({"届", "方面", "分"})
 # 每 right before a number makes it the base of a rate (每10万人); a few characters before 一次 it
 # makes a frequency (每季度开展一次).
+# A decimal with no unit stated after one of these and closing its clause is a value of its own
+# (差异系数为0.386, 基尼系数达0.46); an integer there is too often a code or a name to count.
+_COPULAS = "为达到是"
 _PER = "每"
 _PER_WINDOW = 6
 _CLAUSE_MARKS = "，。；：、,;:！？\n"
@@ -308,6 +317,8 @@ def _prefix_qualifier(text: str, start: int, before: str) -> Qualifier | None:
         for size in (3, 2, 1):
             word = text[max(0, start - size) : start]
             if word in PREFIX_QUALIFIERS:
+                if size == 1 and start >= 2 and text[start - 2] in WORD_BEFORE_PREFIX.get(word, ""):
+                    break  # 签约20个项目, 最近3个月: the character closes a word, it bounds nothing
                 return PREFIX_QUALIFIERS[word]
     # An adverb bounding the verb before the number: 至少降低30%, 最多增加2个.
     if _is_cjk(before):
@@ -401,6 +412,8 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         return None  # 每10万人156例: the base of a rate, not an amount
     if unit in _AGE_UNITS and _noun_follows(text, end):
         return None  # 65岁及以上老年人, 0-3岁婴幼儿: an age names a group
+    if unit in _TRAVEL_UNITS and _AREA_NAME.match(text, end):
+        return None
     value, multiplier, ambiguous = _decimal_words(run) if "点" in run else _parse(run)
     high: float | None = None
     if run[:2] in _PAIR_SET and (len(run) == 2 or run[2] in "十百千万亿"):
@@ -409,7 +422,8 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
     if ambiguous:
         flags = (*flags, "ambiguous_unit")
     magnitude = multiplier > 1.0 and run[-1] in "万亿千百"
-    bare = not unit and not magnitude and not _ratio_part(text, start, end, before, after)
+    bare = not unit and not magnitude and not _ratio_part(text, start, end, before, after) \
+        and not (before in _COPULAS and after in _CLAUSE_MARKS and "." in run)
     if bare and chinese:
         return None
     qualifier: Qualifier = "exact"

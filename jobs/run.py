@@ -315,7 +315,8 @@ class _Run:
         try:
             wh.record_run_only(self.settings.warehouse, row)
         except TongbiError as second:
-            why = "the same error stops that too" if str(second) == str(error) else str(second)
+            same = str(second).replace(f"{self.run_id}-log", self.run_id) == str(error)
+            why = "the same problem stops that too" if same else str(second)
             self.log.error("this run could not be recorded in runs: %s", why)
         return RunResult(
             self.run_id, "failed", error.exit_code, scan.seen, 0, len(scan.rejections), scan.unchanged,

@@ -381,7 +381,7 @@ class WorkingCopy:
     def close(self) -> None:
         if self._con is not None:
             con, self._con = self._con, None
-            with storage_errors(self.path, "close the working copy"):
+            with storage_errors(self.published, "close the working copy"):
                 con.close()
 
     def discard(self) -> None:
@@ -398,7 +398,7 @@ class WorkingCopy:
         if self.published.exists():  # keep the permissions an administrator gave the published file
             with storage_errors(self.published, "read the warehouse's permissions"):
                 shutil.copymode(self.published, self.path)
-        with storage_errors(self.path, "checkpoint the working copy"):
+        with storage_errors(self.published, "checkpoint the working copy"):
             self.con.execute("checkpoint")
         self.close()
         wal = self.path.with_name(self.path.name + ".wal")
@@ -420,14 +420,14 @@ class WorkingCopy:
         """BEGIN … COMMIT; any error rolls back and raises. A COMMIT that silently rolled back is caught."""
         token = os.urandom(8).hex()
         self._run("create_transaction_marks")
-        with storage_errors(self.path, "start the load transaction"):
+        with storage_errors(self.published, "start the load transaction"):
             self.con.execute("begin transaction")
         self._in_transaction = True
         try:
             self._run("insert_transaction_mark", {"token": token})
             yield
             crash_point("loaded")
-            with storage_errors(self.path, "commit the load"):
+            with storage_errors(self.published, "commit the load"):
                 self.con.execute("commit")
             crash_point("committed")
         except BaseException:
@@ -446,13 +446,13 @@ class WorkingCopy:
 
     def _run(self, name: str, params: Mapping[str, object] | None = None) -> duckdb.DuckDBPyConnection:
         sql = read_sql(name, self.sql_dir)
-        with storage_errors(self.path, f"run {name}.sql"):
+        with storage_errors(self.published, f"run {name}.sql on the working copy"):
             return self.con.execute(sql, dict(params) if params else None)
 
     def _insert_batch(self, name: str, batch: str, frame: pl.DataFrame) -> None:
         if frame.height == 0:
             return
-        with storage_errors(self.path, f"bulk-load {batch}"):
+        with storage_errors(self.published, f"bulk-load {batch} into the working copy"):
             self.con.register(batch, _ArrowStream(frame))
             try:
                 self._run(name)

@@ -291,6 +291,7 @@ def test_a_full_disk_exits_3_and_keeps_the_published_warehouse(settings: Setting
     assert done.returncode == 3, done.stderr
     assert "full" in done.stderr
     assert table_checksums(settings.warehouse) == before
+    assert "could not be recorded in runs: the same problem stops that too" in done.stderr
 
 
 def test_a_second_run_exits_75_at_once_naming_the_holder(settings: Settings) -> None:

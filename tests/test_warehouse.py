@@ -221,7 +221,7 @@ def test_an_error_inside_the_load_transaction_rolls_everything_back(published: P
     before = digest(published)
     copy = wh.WorkingCopy.open(published, "r2")
     doc = make_doc("学校9个。", source="b.txt", year=2023)
-    failed = r"insert_fact_rows\.sql: Constraint Error.*Nothing was published"
+    failed = r"insert_fact_rows\.sql on the working copy: Constraint Error.*Nothing was published"
     with pytest.raises(StorageError, match=failed), copy.transaction():
         copy.add_version(doc, run_id="r2", loaded_at=NOW)
         found = facts_of(doc)

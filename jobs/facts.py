@@ -161,7 +161,7 @@ _PREFIX_LAST = frozenset(word[-1] for word in PREFIX_QUALIFIERS)
 # Bounds that also reach over a few words naming what is compared, within one clause and with no other
 # number between (不低于年度公用经费总额5%).
 DISTANT_BOUNDS: dict[str, Qualifier] = {"不低于": "at_least", "不少于": "at_least", "不超过": "at_most",
-                                        "不高于": "at_most", "不多于": "at_most"}
+                                        "不高于": "at_most", "不多于": "at_most", "约占": "about", "约为": "about"}
 _DISTANT_BOUND_REACH = 16
 _DISTANT_BOUND = re.compile(
     "(" + "|".join(DISTANT_BOUNDS) + ")[^0-9，。；：、,;:！？\n]{1,12}$"
@@ -236,7 +236,7 @@ _NUMBER = re.compile(
     f"|(?:{_PAIRS})(?:[十百千万亿]+|(?=(?:{_UNIT_RE})))"
     f"|[{_CD}]*(?:十|{_MAG})(?:[{_CD}十]|{_MAG}|[多余](?={_MAG}))*"
     # a bare Chinese digit before a counting measure word: 两次, 三档
-    f"|[一二两三四五六七八九](?=[{_CHINESE_DIGIT_UNITS}]|个月|个百分点)"
+    f"|[一二两三四五六七八九](?=[{_CHINESE_DIGIT_UNITS}]|个[多余]?(?:月|小时|星期|季度|工作日)|个百分点)"
     ")"
     f"(?P<q>[多余])?(?P<u>(?:{_UNIT_RE})(?:/(?:[十百千万亿]|百万|十万)?(?:{_UNIT_RE}|{_PER_TIME}))?)?"
 )

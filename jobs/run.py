@@ -417,6 +417,8 @@ class _Run:
             scan.unchanged += 1  # same content as a current document, under another name or encoding
             self.log.info("%s: same content as a loaded document (%s)", key, doc.doc_id)
             return None
+        for warning in doc.warnings:  # loaded, but a reader of the cron mail should know
+            self.log.warning("%s: %s", key, warning)
         current.add(doc.doc_id)
         scan.loaded.append(doc.doc_id)
         self.log.info("%s: new version %s (%s %s %d)", key, doc.doc_id, doc.org, doc.kind, doc.period_year)

@@ -233,6 +233,17 @@ def test_bad_documents_are_rejected_one_line_each_and_the_others_still_load(
     assert earlier_rows(settings.warehouse) == before
 
 
+def test_a_document_of_one_enormous_line_loads_with_a_warning_on_stderr(settings: Settings) -> None:
+    line = "各项工作稳步推进，" * 15_000 + "新增学校3所。"
+    (settings.inbox / "one-line_2023.txt").write_text(f"南昌市新建区教体局2023年工作总结\n{line}\n", encoding="utf-8")
+    done = cli(settings, "run", "--no-reports")
+    assert done.returncode == 0, done.stderr
+    [warning] = [w for w in done.stderr.splitlines() if " WARNING " in w]
+    assert "one-line_2023.txt" in warning and "characters" in warning
+    assert query(settings.warehouse, "select len(warnings) from documents where source_file = 'one-line_2023.txt'") \
+        == [(1,)]
+
+
 def test_the_cli_exits_1_with_a_rejection_on_stderr_naming_file_and_fix(settings: Settings) -> None:
     (settings.inbox / "empty_2022.txt").write_bytes(b"")
     done = cli(settings, "run", "--no-reports")

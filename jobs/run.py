@@ -33,7 +33,10 @@ from jobs.records import Document, Fact, Observation
 from jobs.settings import Settings
 
 Status = Literal["ok", "rejected", "failed", "busy"]
-BATCH_DOCUMENTS = 64  # documents held in memory before their rows go into the load transaction
+# Parsed documents are held in memory until this many (or this much text) are pending, then written into
+# the open load transaction: memory stays bounded by one batch, however large the inbox.
+BATCH_DOCUMENTS = 64
+BATCH_CHARS = 4_000_000
 LOG_ENV = "TONGBI_LOG"  # debug|info|warning: overrides the level chosen from whether stderr is a terminal
 # The code that turns stored text into facts and observations (read only makes the Document, which is stored).
 _STAGES = (doctypes, facts, catalogs_, units, matching)
@@ -88,16 +91,18 @@ class Scan:
 class Batch:
     """Rows of parsed documents, written into the open load transaction a few documents at a time.
 
-    Memory stays bounded by BATCH_DOCUMENTS documents however many the inbox holds.
+    Memory stays bounded by BATCH_DOCUMENTS documents or BATCH_CHARS of text, however large the inbox.
     """
 
     def __init__(self, copy: wh.WorkingCopy, run_id: str, loaded_at: datetime) -> None:
         self.copy, self.run_id, self.loaded_at = copy, run_id, loaded_at
         self.pending: list[tuple[Parsed, bool]] = []
+        self.chars = 0
 
     def add(self, parsed: Parsed, *, new_version: bool) -> None:
         self.pending.append((parsed, new_version))
-        if len(self.pending) >= BATCH_DOCUMENTS:
+        self.chars += parsed.document.chars
+        if len(self.pending) >= BATCH_DOCUMENTS or self.chars >= BATCH_CHARS:
             self.flush()
 
     def flush(self) -> None:
@@ -113,6 +118,7 @@ class Batch:
         self.copy.replace_facts(ids, ((p.document.doc_id, p.facts) for p in every))
         self.copy.replace_observations(ids, ((p.catalog, o) for p in every for o in p.observations))
         self.pending.clear()
+        self.chars = 0
 
 
 def run_job(settings: Settings, *, reports: bool = True) -> RunResult:

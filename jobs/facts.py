@@ -194,8 +194,8 @@ _PHASE_UNITS = frozenset({"期"})
 _CHINESE_ORDINAL_UNITS = frozenset({"届", "方面", "分"})
 # 每 right before a number makes it the base of a rate (每10万人); a few characters before 一次 it
 # makes a frequency (每季度开展一次).
-# A decimal with no unit stated after one of these and closing its clause is a value of its own
-# (差异系数为0.386, 基尼系数达0.46); an integer there is too often a code or a name to count.
+# A fraction below one with no unit, stated after one of these and closing its clause, is a coefficient
+# (差异系数为0.386, 基尼系数达0.46); other bare numbers there are too often versions or codes (版本为2.0).
 _COPULAS = "为达到是"
 _PER = "每"
 _PER_WINDOW = 6
@@ -238,7 +238,7 @@ _NUMBER = re.compile(
     # a bare Chinese digit before a counting measure word: 两次, 三档
     f"|[一二两三四五六七八九](?=[{_CHINESE_DIGIT_UNITS}]|个[多余]?(?:月|小时|星期|季度|工作日)|个百分点)"
     ")"
-    f"(?P<q>[多余])?(?P<u>(?:{_UNIT_RE})(?:/(?:[十百千万亿]|百万|十万)?(?:{_UNIT_RE}|{_PER_TIME}))?)?"
+    f"(?P<q>[多余])?(?P<u>(?:{_UNIT_RE})(?:/(?:{_UNIT_RE}|{_PER_TIME}|(?:百万|十万|[十百千万亿])(?:{_UNIT_RE}|{_PER_TIME})))?)?"
 )
 _TOKEN = re.compile(f"{_AR}|.")
 _SENTENCE_END = re.compile("[。！？；!?;\n]")
@@ -423,7 +423,7 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         flags = (*flags, "ambiguous_unit")
     magnitude = multiplier > 1.0 and run[-1] in "万亿千百"
     bare = not unit and not magnitude and not _ratio_part(text, start, end, before, after) \
-        and not (before in _COPULAS and after in _CLAUSE_MARKS and "." in run)
+        and not (before in _COPULAS and after in _CLAUSE_MARKS and run.startswith("0."))
     if bare and chinese:
         return None
     qualifier: Qualifier = "exact"

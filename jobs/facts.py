@@ -16,6 +16,9 @@ Decisions a reader of the output should know (tests/gold/README.md is the guidel
 - `raw` is the number with its magnitude, 多/余 and unit; qualifier words around it (约, 以上) stay outside.
 - Everything inside a short “quotation” (≤ 30 characters) or a 《title》 is a name, never a quantity.
 - Odd input is kept and flagged: 2亿万元 → 2e8 元 with `ambiguous_unit`; 14个家 → 14 家 with `odd_counter`.
+- A rate keeps its written unit whole (7.2张/千人, 0.42吨标准煤/万元); 每10万人 before a number is a rate
+  base, no fact. An age before a noun names a group (65岁以上老年人), no fact.
+- Chinese decimals and digit pairs: 三点五亿元 → 3.5e8; 两三个 → range 2–3, 五六十人 → range 50–60.
 """
 
 from __future__ import annotations

@@ -1,4 +1,11 @@
-"""Indicator catalogs: read schemas/*.toml, validate every field, and pick the catalog for a document."""
+"""Indicator catalogs: read schemas/*.toml, validate every field, and pick the catalog for a document.
+
+An indicator needs only id, name, unit and aliases. Optional fields refine it (INDICATOR_FIELDS says each):
+measure (level / flow / growth), exclude (phrases that veto it), group, description, and goal — how a goal
+stated without a bound is met: "ceiling" (居民消费价格涨幅3%左右 is met by anything up to 3 %), "floor" (达到6张
+is met by 6 or more) or "about" (the default: within 10 % either side). A goal written with its bound
+(5.5%以内, 1100万人以上) is read as written whatever this field says.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,9 @@ from jobs.records import Document
 #   word gives the sign (下降3.4% → −3.4).
 Measure = Literal["level", "flow", "growth"]
 MEASURES: tuple[Measure, ...] = ("level", "flow", "growth")
+# How a goal without a bound (3%左右, 达到6张) is met: at most, at least, or within a tolerance either side.
+GoalSense = Literal["about", "ceiling", "floor"]
+GOAL_SENSES: tuple[GoalSense, ...] = ("about", "ceiling", "floor")
 
 CATALOG_FIELDS: dict[str, str] = {
     "id": "required: lower-case name of the catalog, words joined by - or _ (gov-work-report)",
@@ -34,6 +44,8 @@ INDICATOR_FIELDS: dict[str, str] = {
     "measure": "optional: 'level', 'flow' or 'growth'; by default 'growth' when the unit is % and the name says "
                "增长/涨幅/增幅, 'flow' when the name starts with 新增/新建/新成立, else 'level'",
     "exclude": "optional: plain phrases; a number whose subject holds one of them is not this indicator",
+    "goal": "optional: how a goal stated without a bound (3%左右, 达到6张) is met: 'ceiling' (at most it), "
+            "'floor' (at least it) or 'about' (within 10 %, the default)",
     "group": "optional: the part of the document it belongs to (党建, 学前教育, 体育, …), for reports",
     "description": "optional: free text",
 }
@@ -60,6 +72,7 @@ class Indicator:
     exclude: tuple[str, ...] = ()
     group: str = ""
     description: str = ""
+    goal: GoalSense = "about"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +170,11 @@ def _indicator(path: Path, catalog_id: str, index: int, row: Any) -> Indicator:
     if measure == "growth" and units.dimension(unit) not in ("percent", "points"):
         raise CatalogError(path, where, f"is a growth rate with unit {unit!r}",
                            'Give a growth indicator unit = "%", or write measure = "level" for an amount.')
+    goal = row.get("goal", "about")
+    if goal not in GOAL_SENSES:
+        raise CatalogError(path, where, f"has goal {goal!r}",
+                           'Write goal = "ceiling" (a goal is met at or below it), "floor" (at or above it) or '
+                           '"about" (within 10 %), or leave it out.')
     aliases = _phrases(path, where, "aliases", row["aliases"])
     exclude = _phrases(path, where, "exclude", row.get("exclude", []), empty_ok=True)
     clash = [phrase for phrase in exclude if any(phrase in alias for alias in aliases)]
@@ -174,6 +192,7 @@ def _indicator(path: Path, catalog_id: str, index: int, row: Any) -> Indicator:
         exclude=exclude,
         group=_text(path, where, "group", row.get("group", ""), empty_ok=True),
         description=_text(path, where, "description", row.get("description", ""), empty_ok=True),
+        goal=goal,
     )
 
 

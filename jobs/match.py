@@ -182,6 +182,8 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
         qualifier = FLIPPED.get(qualifier, qualifier)
     quote = fact.sentence.strip() or sentence.strip()
     flags = tuple(dict.fromkeys((*fact.flags, *(("approximate",) if fact.qualifier != "exact" else ()))))
+    if basis == "target" and qualifier in ("exact", "about") and subject.indicator.goal != "about":
+        flags = (*flags, subject.indicator.goal)  # the goals view reads 3%左右 of a ceiling as at most 3 %
     observation = Observation(
         org=doc.org, indicator_id=subject.indicator.id, year=year, basis=basis, value=value,
         value_high=value_high, qualifier=qualifier, unit=unit, doc_id=doc.doc_id, fact_id=fact_id,

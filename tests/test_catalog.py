@@ -71,6 +71,7 @@ def test_gov_catalog_has_the_headline_indicators(shipped: tuple[Catalog, ...]) -
     assert gov.indicator("gdp_growth").measure == "growth"  # inferred from unit % and 增长 in the name
     assert gov.indicator("cpi").measure == "growth"
     assert gov.indicator("surveyed_unemployment_rate").measure == "level"
+    assert (gov.indicator("cpi").goal, gov.indicator("gdp_growth").goal) == ("ceiling", "about")
     assert gov.indicator("grain_output").unit == "万吨"
 
 
@@ -104,6 +105,7 @@ def test_documents_folder_is_not_a_catalog(tmp_path: Path) -> None:
         ('name = "国内生产总值增长"', 'name = "国内生产总值增长"\nmeasure = "speed"', "gdp_growth_test",
          ["measure 'speed'", '"level", "flow" or "growth"']),
         ('unit = "%"', 'unit = "万人"\nmeasure = "growth"', "gdp_growth_test", ["growth rate with unit '万人'"]),
+        ('unit = "%"', 'unit = "%"\ngoal = "max"', "gdp_growth_test", ["goal 'max'", '"ceiling"', '"floor"']),
         ('aliases = ["国内生产总值", "经济增长"]', 'aliases = ["国内生产总值"]\nexclude = ["生产总值"]',
          "gdp_growth_test", ["excludes '生产总值'", "part of its own alias"]),
         ("[[indicator]]", "[[indicators]]", "", ["unknown table(s) indicators"]),

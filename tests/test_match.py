@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -595,6 +596,9 @@ def test_views_on_the_real_series(tmp_path: Path, observe: Any) -> None:
     }
     jobs = rows(con, "select year, met from goals where indicator_id = 'new_urban_jobs' and actual is not null")
     assert jobs and all(row["met"] for row in jobs)
+    # the catalog marks CPI's goal a ceiling: 3%左右 is met by 0.2 %, not missed by 2.8 points
+    cpi = rows(con, "select year, actual, met from goals where indicator_id = 'cpi' and actual is not null")
+    assert cpi and all(row["met"] and row["actual"] < 3 for row in cpi)
     gdp = {r["year"]: r["value"] for r in rows(con, "select * from yoy where indicator_id = 'gdp_growth'")}
     assert gdp[2015] == 6.9 and gdp[2023] == 5.2
 
@@ -727,3 +731,23 @@ def test_yoy_of_a_growth_rate_is_a_change_in_points_without_a_per_cent(tmp_path:
     assert got["gdp_growth"]["change"] == pytest.approx(2.2)
     assert (got["gdp_growth"]["change_pct"], got["gdp_growth"]["measure"]) == (None, "growth")
     assert got["shops"]["change_pct"] == pytest.approx(18.421, abs=1e-3)
+
+
+@pytest.mark.parametrize(("sense", "qualifier", "actual", "met"), [
+    ("ceiling", "about", 0.2, True), ("ceiling", "about", 3.2, False), ("ceiling", "at_least", 2, False),
+    ("floor", "exact", 6.1, True), ("floor", "exact", 5.9, False),
+])
+def test_a_goal_the_catalog_calls_a_ceiling_or_floor(tmp_path: Path, sense: str, qualifier: str, actual: float,
+                                                     met: bool) -> None:
+    target = replace(obs("x", 2016, "target", 3 if sense == "ceiling" else 6, "r2016", qualifier=qualifier),
+                     flags=(sense,))
+    con = warehouse_with(tmp_path, [("r2016", 2015), ("r2017", 2016)],
+                         [target, obs("x", 2016, "actual", actual, "r2017")])
+    assert rows(con, "select met from goals")[0]["met"] is met
+
+
+def test_match_flags_a_boundless_goal_of_a_ceiling_indicator(catalogs: dict[str, Catalog]) -> None:
+    text = "今年发展主要预期目标是：居民消费价格涨幅3%左右，国内生产总值增长5%左右。"
+    found = run(text, [("3%", 3, "%", "about"), ("5%", 5, "%", "about")], catalogs["gov-work-report"], gov=True)
+    flags = {o.indicator_id: o.flags for o in found}
+    assert "ceiling" in flags["cpi"] and "ceiling" not in flags["gdp_growth"]

@@ -6,7 +6,10 @@
 --                          at_most   actual <= target            (4.5%以内)
 --                          range     target <= actual <= target_high, both ends included (6.5%－7%)
 --                          about     |actual − target| <= 10 % of |target| (5%左右: 4.5 … 5.5), and likewise
---                          exact     a goal stated without a bound is read as approximate
+--                          exact     a goal stated without a bound is read as approximate, unless the
+--                                    catalog says the indicator's goals are a ceiling or a floor (the
+--                                    observation's flags hold 'ceiling' / 'floor'): CPI 3%左右 is met at or
+--                                    below 3 %
 -- Where several documents set a goal for the same year, the earliest (the one that set it) wins.
 -- Extra columns: qualifier, unit, target_doc_id, actual_doc_id.
 create or replace view goals as
@@ -22,6 +25,10 @@ targets as (
     select
         o.org, o.indicator_id, o.year, o.value as target, o.value_high as target_high, o.qualifier, o.unit,
         o.doc_id,
+        case
+            when list_contains(o.flags, 'ceiling') then 'ceiling'
+            when list_contains(o.flags, 'floor') then 'floor'
+        end as sense,
         row_number() over (
             partition by o.org, o.indicator_id, o.year
             order by d.period_year, d.published_on nulls last, o.doc_id
@@ -45,7 +52,7 @@ actuals as (
 
 joined as (
     select
-        t.org, t.indicator_id, t.year, t.target, t.target_high, a.actual, t.qualifier, t.unit,
+        t.org, t.indicator_id, t.year, t.target, t.target_high, a.actual, t.qualifier, t.sense, t.unit,
         t.doc_id as target_doc_id, a.doc_id as actual_doc_id, s.about_tolerance
     from targets as t
     cross join settings as s
@@ -67,6 +74,8 @@ final as (
             when qualifier = 'at_least' then actual >= target
             when qualifier = 'at_most' then actual <= target
             when qualifier = 'range' then actual between target and coalesce(target_high, target)
+            when sense = 'ceiling' then actual <= target
+            when sense = 'floor' then actual >= target
             else abs(actual - target) <= about_tolerance * abs(target)
         end as met,
         qualifier,

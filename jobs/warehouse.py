@@ -507,8 +507,9 @@ class WorkingCopy:
         self._run("insert_document_version", {
             **key, "title": doc.title, "published_on": doc.published_on, "doc_number": doc.doc_number,
             "sha256": doc.sha256, "chars": doc.chars, "encoding": doc.encoding, "warnings": list(doc.warnings),
-            "run_id": run_id, "text": doc.text,
+            "run_id": run_id,
         })
+        self._run("insert_document_text", {"doc_id": doc.doc_id, "text": doc.text})
 
     def add_facts(self, batch: Iterable[tuple[str, Sequence[Fact]]]) -> None:
         self._require_transaction()

@@ -30,7 +30,9 @@ VOLATILE = {
     "document_versions": "loaded_at, superseded_at, run_id",
     "inbox_files": "seen_at",
 }
-CONTENT_TABLES = ("document_versions", "fact_rows", "observation_rows", "indicator_rows", "inbox_files")
+CONTENT_TABLES = (
+    "document_versions", "document_texts", "fact_rows", "observation_rows", "indicator_rows", "inbox_files",
+)
 
 
 def table_checksums(
@@ -202,7 +204,7 @@ def earlier_rows(path: Path) -> list[tuple[object, ...]]:
     """The rows of the three sample documents, versions and facts, as they are stored."""
     names = ", ".join(f"'{n}'" for n in SMALL)
     return query(path, f"""
-        select v.* exclude (text), count(f.fact_id), sum(f.value) from document_versions v
+        select v.*, count(f.fact_id), sum(f.value) from document_versions v
         left join fact_rows f using (doc_id) where v.source_file in ({names})
         group by all order by v.version_id""")
 

@@ -16,6 +16,5 @@ create table if not exists document_versions (
     superseded_by varchar,
     encoding varchar not null,
     warnings varchar[] not null,
-    run_id varchar not null,
-    text varchar not null
+    run_id varchar not null
 )

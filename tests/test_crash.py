@@ -56,13 +56,13 @@ class Lab:
         changed.write_text(changed.read_text(encoding="utf-8") + "\n另：全年新增学位1200个。\n", encoding="utf-8")
 
     def start(self, inbox: Path, **env: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "jobs.cli", "run", "--inbox", str(inbox), "--warehouse", str(self.warehouse),
-             "--reports", str(self.reports)],
-            cwd=self.code, env={**os.environ, "TONGBI_LOG": "info", "TONGBI_SCHEMAS": str(self.code / "schemas"),
-                                **env},
-            stdout=subprocess.DEVNULL, stderr=(self.root / "stderr.log").open("wb"),
-        )
+        with (self.root / "stderr.log").open("wb") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "jobs.cli", "run", "--inbox", str(inbox), "--warehouse",
+                 str(self.warehouse), "--reports", str(self.reports)],
+                cwd=self.code, stdout=subprocess.DEVNULL, stderr=log,
+                env={**os.environ, "TONGBI_LOG": "info", "TONGBI_SCHEMAS": str(self.code / "schemas"), **env},
+            )
 
     def run(self, inbox: Path, **env: str) -> int:
         return self.start(inbox, **env).wait(timeout=120)

@@ -345,6 +345,23 @@ def test_lock_is_exclusive_within_one_process_too(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- analysts hold the file
 
 
+def wait_until_opened(path: Path, proc: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    """Until `proc` holds DuckDB's lock on the file (a reader's shared lock excludes our exclusive probe)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the DuckDB CLI exited before opening the warehouse"
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(fd, fcntl.LOCK_UN)
+        except OSError:
+            return
+        finally:
+            os.close(fd)
+        time.sleep(0.05)
+    raise AssertionError(f"the DuckDB CLI did not open {path} within {timeout} s")
+
+
 def test_an_analyst_holding_the_warehouse_in_the_duckdb_cli_does_not_block_the_run(settings: Settings) -> None:
     duckdb_cli = Path(sys.executable).parent / "duckdb"
     if not duckdb_cli.exists():
@@ -356,8 +373,7 @@ def test_an_analyst_holding_the_warehouse_in_the_duckdb_cli_does_not_block_the_r
     )
     assert analyst.stdin is not None
     try:
-        time.sleep(0.5)  # the CLI has opened the file (and holds DuckDB's read lock on it)
-        assert analyst.poll() is None
+        wait_until_opened(settings.warehouse, analyst)
         shutil.copy2(INBOX / "gov-report-cn_2015.txt", settings.inbox)
         done = cli(settings, "run", "--no-reports")
         assert done.returncode == 0, done.stderr
@@ -378,8 +394,7 @@ def test_a_program_holding_the_warehouse_for_writing_stops_the_run_with_exit_3(s
     writer = subprocess.Popen([str(duckdb_cli), str(settings.warehouse)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.5)
-        assert writer.poll() is None
+        wait_until_opened(settings.warehouse, writer)
         shutil.copy2(INBOX / "gov-report-cn_2015.txt", settings.inbox)
         done = cli(settings, "run", "--no-reports")
     finally:

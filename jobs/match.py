@@ -276,8 +276,12 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     fact = facts[fact_id]
     listed = _listed_item(text, facts, fact_id, sentence_start)
     if listed is not None:
-        item_start, item_end, change_text = listed
+        item_start, item_end, change_text, last = listed
         found = _alias_in(text, item_start, item_end, catalog, fact)
+        if found is None and last:
+            elided = _elided_alias(text[item_start:item_end], last, catalog, fact)
+            return None if elided is None else _Subject(elided[0], elided[1], carried=False, post=False,
+                                                        change_text=change_text, start=item_start)
         if found is None or found[0] is None:
             return None
         return _Subject(found[0], found[1], carried=False, post=False, change_text=change_text, start=item_start)
@@ -313,10 +317,12 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     return None
 
 
-def _listed_item(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int) -> tuple[int, int, str] | None:
+def _listed_item(text: str, facts: Sequence[Fact], fact_id: int,
+                 sentence_start: int) -> tuple[int, int, str, str] | None:
     """高血压、糖尿病患者规范管理率分别为78.2%、75.6%: the k-th number after 分别 measures the k-th listed noun.
 
-    Returns (start, end) of that noun and the words between 分别 and the number (where change words are), or
+    Returns (start, end) of that noun, the words between 分别 and the number (where change words are) and the
+    last listed noun when this one is not the last (失业、工伤保险参保人数: 失业 borrows 保险参保 from it), or
     None when the number is not in such a list.
     """
     fact = facts[fact_id]
@@ -339,7 +345,27 @@ def _listed_item(text: str, facts: Sequence[Fact], fact_id: int, sentence_start:
     if len(earlier) >= len(items):
         return None
     start = clause_start + sum(len(item) + len(separator) for item in items[:len(earlier)])
-    return start, start + len(items[len(earlier)]), text[marker + 2:fact.char_start]
+    last = items[-1] if len(earlier) < len(items) - 1 else ""
+    return start, start + len(items[len(earlier)]), text[marker + 2:fact.char_start], last
+
+
+def _elided_alias(item: str, last: str, catalog: Catalog, fact: Fact) -> tuple[Indicator, str] | None:
+    """失业、工伤保险参保人数: 失业 names 失业保险参保 — its alias starts in the item and ends with words of the last.
+
+    The item must hold the alias's first two characters at least (or be wholly its start), so a one-character
+    coincidence does not make a subject.
+    """
+    best: tuple[int, Indicator, str] | None = None
+    for indicator in catalog.indicators:
+        if not _unit_fits(indicator, fact) or any(phrase in item + last for phrase in indicator.exclude):
+            continue
+        for alias in indicator.aliases:
+            for size in range(min(len(alias) - 1, len(item)), 0, -1):
+                if (size >= 2 or size == len(item)) and item.endswith(alias[:size]) and alias[size:] in last:
+                    if best is None or len(alias) > best[0]:
+                        best = (len(alias), indicator, alias)
+                    break
+    return (best[1], best[2]) if best else None
 
 
 def _is_part(text: str, sentence_start: int, segment_start: int, alias_start: int, alias: str,

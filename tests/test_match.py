@@ -751,3 +751,25 @@ def test_match_flags_a_boundless_goal_of_a_ceiling_indicator(catalogs: dict[str,
     found = run(text, [("3%", 3, "%", "about"), ("5%", 5, "%", "about")], catalogs["gov-work-report"], gov=True)
     flags = {o.indicator_id: o.flags for o in found}
     assert "ceiling" in flags["cpi"] and "ceiling" not in flags["gdp_growth"]
+
+
+def test_a_listed_noun_may_borrow_the_end_of_the_last_one(tmp_path: Path) -> None:
+    catalog_text = PLAIN_CATALOG + '''
+[[indicator]]
+id = "unemployment_insured"
+name = "失业保险参保人数"
+unit = "人"
+aliases = ["失业保险参保"]
+
+[[indicator]]
+id = "injury_insured"
+name = "工伤保险参保人数"
+unit = "人"
+aliases = ["工伤保险参保"]
+'''
+    (tmp_path / "health.toml").write_text(catalog_text, encoding="utf-8")
+    (catalog,) = load_catalogs(tmp_path)
+    text = "失业、工伤保险参保人数分别达到22800人和28100人。"
+    observations = run(text, [("22800人", 22800, "人"), ("28100人", 28100, "人")], catalog)
+    assert table(observations) == {("unemployment_insured", 2022, "actual", 22800, "exact"),
+                                   ("injury_insured", 2022, "actual", 28100, "exact")}

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-
-from jobs.run import run_job
-from jobs.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
@@ -21,15 +17,9 @@ pytestmark = pytest.mark.skipif(not DUCKDB_CLI.exists(), reason="pip install duc
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse loaded from every real document of the inbox."""
-    tmp = tmp_path_factory.mktemp("cli")
-    inbox = tmp / "inbox"
-    shutil.copytree(ROOT / "warehouse" / "inbox", inbox)
-    settings = Settings(inbox=inbox, schemas=ROOT / "schemas", warehouse=tmp / "tongbi.duckdb", reports=tmp / "r")
-    result = run_job(settings, reports=False)
-    assert result.exit_code == 0, result.rejections
-    return settings.warehouse
+def warehouse(built: dict[str, Path]) -> Path:
+    """The session's warehouse, loaded by `tongbi run` from every real document of the inbox (conftest)."""
+    return built["warehouse"]
 
 
 def cli(warehouse: Path, sql: str) -> subprocess.CompletedProcess[str]:

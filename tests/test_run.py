@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import resource
 import shutil
 import signal
@@ -456,6 +457,9 @@ def test_quiet_without_a_terminal_one_summary_line(settings: Settings) -> None:
     assert done.returncode == 0
     [line] = done.stderr.splitlines()
     assert " run ok: 3 seen, 3 loaded, 0 unchanged, 0 rejected" in line and str(settings.warehouse) in line
+    run_id = line.split()[1]  # every line of a run carries its id, the one in the runs view
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", run_id)
+    assert query(settings.warehouse, "select run_id from runs") == [(run_id,)]
 
 
 def test_progress_and_phases_on_a_terminal(settings: Settings) -> None:

@@ -42,7 +42,7 @@ EMPTY_WORDS = (
     "保持在", "稳定在", "控制在", "维持在", "分别为", "分别", "平均为", "平均", "实际", "名义", "大约", "约",
     "超过", "突破", "不到", "不足", "接近", "左右", "以上", "以内", "以下", "增长", "增加", "增幅", "增速",
     "涨幅", "降幅", "增产", "减产", "上涨", "上升", "提高", "提升", "下降", "减少", "降低", "回落", "下滑",
-    "新增", "净增",
+    "新增", "净增", "新建", "同期",
     "扩大", "缩小", "达", "为", "是", "有", "近", "逾", "余", "多", "了", "的", "和", "及", "均", "共", "再",
     "又", "仍", "并", "也", "已", "将", "现", "到", "至", "增", "降", "涨",
 )
@@ -83,6 +83,9 @@ MULTI_YEAR_RE = re.compile(
     r"|(?:19|20)\d\d年?[—－-](?:19|20)\d\d年"
 )
 # The years after 比 / 到 / 从 (比2010年翻一番, 到2020年…): another base or end year than this document's.
+# Part of a year (上半年门急诊人次110.2万人次, 一季度…): not the year's figure, unless the document itself reviews
+# that part (a 上半年工作总结).
+PART_YEAR_RE = re.compile(r"上半年|下半年|(?:第?[一二三四1-4]|前三)季度")
 FAR_YEAR_RE = re.compile(r"(?:比|到|至|从|较)((?:19|20)\d\d)年")
 SINGLE_YEAR_RE = re.compile(r"过去一年|一年来|刚刚过去的|去年|今年|全年|当年|(?:19|20)\d\d年(?!以来)")
 # A goal: 主要预期目标是：国内生产总值增长6%以上; 赤字率拟按3%安排; 力争….
@@ -169,6 +172,9 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     opening = re.split(f"[{CLAUSE_BREAKS}]", sentence, maxsplit=1)[0]
     if _is_multi_year(opening, doc.text[subject.start:fact.char_end], before, doc.period_year):
         return None
+    part = PART_YEAR_RE.search(opening) or PART_YEAR_RE.search(doc.text[subject.start:fact.char_end])
+    if part is not None and part.group() not in doc.title:
+        return None  # a half year's or a quarter's figure in a yearly document
     timing = _timing(before, fact, span, doc.period_year, rule)
     if timing is None:
         return None

@@ -773,3 +773,19 @@ aliases = ["工伤保险参保"]
     observations = run(text, [("22800人", 22800, "人"), ("28100人", 28100, "人")], catalog)
     assert table(observations) == {("unemployment_insured", 2022, "actual", 22800, "exact"),
                                    ("injury_insured", 2022, "actual", 28100, "exact")}
+
+
+@pytest.mark.parametrize(("text", "specs", "expected"), [
+    ("上半年，全县门诊量达到72.3万人次。", [("72.3万人次", 723_000, "人次")], set()),  # half a year's figure
+    ("全县门诊量152.3万人次，其中一季度受疫情影响明显。", [("152.3万人次", 1_523_000, "人次")],
+     {("outpatient_visits", 2022, "actual", 152.3, "exact")}),
+    ("累计建成标准化村卫生室168个，今年新建12个。", [("168个", 168, "个"), ("12个", 12, "个")],
+     {("village_clinics", 2022, "actual", 168, "exact"), ("village_clinics", 2022, "change", 12, "exact"),
+      ("village_clinics", 2021, "derived", 156, "exact")}),
+    ("门诊量152.3万人次，较去年同期增加2万人次。", [("152.3万人次", 1_523_000, "人次"), ("2万人次", 20_000, "人次")],
+     {("outpatient_visits", 2022, "actual", 152.3, "exact"), ("outpatient_visits", 2022, "change", 2, "exact"),
+      ("outpatient_visits", 2021, "derived", 150.3, "exact")}),
+], ids=["half-year", "quarter-elsewhere", "jin-nian-xin-jian", "qu-nian-tong-qi"])
+def test_part_years_and_carried_changes(tmp_path: Path, text: str, specs: list[Spec],
+                                        expected: set[tuple[str, int, str, float, str]]) -> None:
+    assert table(run(text, specs, plain_catalog(tmp_path))) == expected

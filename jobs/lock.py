@@ -42,6 +42,10 @@ def hold(path: Path) -> Iterator[None]:
             raise BusyError(
                 f"{path}: another run holds the lock ({holder(path)}). Wait for it to finish and run again."
             ) from None
+        except OSError as error:  # e.g. a file system without flock
+            raise StorageError(
+                f"{path}: could not lock it: {error.strerror}. Put the warehouse on a local file system."
+            ) from error
         started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {started}\n".encode(), 0)

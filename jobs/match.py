@@ -42,7 +42,7 @@ EMPTY_WORDS = (
     "保持在", "稳定在", "控制在", "维持在", "分别为", "分别", "平均为", "平均", "实际", "名义", "大约", "约",
     "超过", "突破", "不到", "不足", "接近", "左右", "以上", "以内", "以下", "增长", "增加", "增幅", "增速",
     "涨幅", "降幅", "增产", "减产", "上涨", "上升", "提高", "提升", "下降", "减少", "降低", "回落", "下滑",
-    "新增", "净增", "新建", "同期",
+    "新增", "净增", "新建", "同期", "同口径", "可比口径", "按可比价格计算", "按可比价计算", "扣除价格因素",
     "扩大", "缩小", "达", "为", "是", "有", "近", "逾", "余", "多", "了", "的", "和", "及", "均", "共", "再",
     "又", "仍", "并", "也", "已", "将", "现", "到", "至", "增", "降", "涨",
 )
@@ -344,6 +344,13 @@ def _listed_item(text: str, facts: Sequence[Fact], fact_id: int,
     if len(_NOT_CJK_RE.sub("", _EMPTY_RE.sub("", between))) > 0:
         return None  # words other than change words and separators between the numbers
     head = text[clause_start:marker]
+    if _is_empty(head):
+        # …分别达到45210元、21360元，分别增长5.1%、7.3%: a second 分别 goes back to the same list
+        earlier_marker = text.rfind("分别", sentence_start, clause_start)
+        if earlier_marker >= 0:
+            list_start = max(sentence_start, *(text.rfind(mark, sentence_start, earlier_marker) + 1
+                                               for mark in CLAUSE_BREAKS))
+            head, clause_start = text[list_start:earlier_marker], list_start
     separator = "、" if "、" in head else "和" if head.count("和") == 1 else ""
     if not separator:
         return None
@@ -361,15 +368,16 @@ def _elided_alias(item: str, last: str, catalog: Catalog, fact: Fact) -> tuple[I
     The item must hold the alias's first two characters at least (or be wholly its start), so a one-character
     coincidence does not make a subject.
     """
-    best: tuple[int, Indicator, str] | None = None
+    best: tuple[tuple[int, bool], Indicator, str] | None = None
     for indicator in catalog.indicators:
         if not _unit_fits(indicator, fact) or any(phrase in item + last for phrase in indicator.exclude):
             continue
+        direct = units.factor(fact.unit, indicator.unit) is not None  # 5.1% is a growth rate before a change
         for alias in indicator.aliases:
             for size in range(min(len(alias) - 1, len(item)), 0, -1):
                 if (size >= 2 or size == len(item)) and item.endswith(alias[:size]) and alias[size:] in last:
-                    if best is None or len(alias) > best[0]:
-                        best = (len(alias), indicator, alias)
+                    if best is None or (len(alias), direct) > best[0]:
+                        best = ((len(alias), direct), indicator, alias)
                     break
     return (best[1], best[2]) if best else None
 

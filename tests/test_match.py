@@ -789,3 +789,50 @@ aliases = ["工伤保险参保"]
 def test_part_years_and_carried_changes(tmp_path: Path, text: str, specs: list[Spec],
                                         expected: set[tuple[str, int, str, float, str]]) -> None:
     assert table(run(text, specs, plain_catalog(tmp_path))) == expected
+
+
+INCOME_CATALOG = """
+[catalog]
+id = "county"
+name = "县政府工作报告"
+applies_to = ["县"]
+
+[[indicator]]
+id = "urban_income"
+name = "城镇居民人均可支配收入"
+unit = "元"
+aliases = ["城镇居民人均可支配收入"]
+
+[[indicator]]
+id = "rural_income"
+name = "农村居民人均可支配收入"
+unit = "元"
+aliases = ["农村居民人均可支配收入"]
+
+[[indicator]]
+id = "urban_income_growth"
+name = "城镇居民人均可支配收入增长"
+unit = "%"
+aliases = ["城镇居民人均可支配收入"]
+
+[[indicator]]
+id = "rural_income_growth"
+name = "农村居民人均可支配收入增长"
+unit = "%"
+aliases = ["农村居民人均可支配收入"]
+"""
+
+
+@pytest.mark.parametrize(("text", "specs", "expected"), [
+    ("城镇、农村居民人均可支配收入分别达到45210元、21360元，分别增长5.1%、7.3%。",
+     [("45210元", 45210, "元"), ("21360元", 21360, "元"), ("5.1%", 5.1, "%"), ("7.3%", 7.3, "%")],
+     {("urban_income", 2022, "actual", 45210, "exact"), ("rural_income", 2022, "actual", 21360, "exact"),
+      ("urban_income_growth", 2022, "actual", 5.1, "exact"), ("rural_income_growth", 2022, "actual", 7.3, "exact")}),
+    ("城镇和农村居民人均可支配收入分别增长5.1%和7.3%。", [("5.1%", 5.1, "%"), ("7.3%", 7.3, "%")],
+     {("urban_income_growth", 2022, "actual", 5.1, "exact"), ("rural_income_growth", 2022, "actual", 7.3, "exact")}),
+], ids=["second-fen-bie", "elided-growth"])
+def test_lists_with_fen_bie(tmp_path: Path, text: str, specs: list[Spec],
+                            expected: set[tuple[str, int, str, float, str]]) -> None:
+    (tmp_path / "county.toml").write_text(INCOME_CATALOG, encoding="utf-8")
+    (catalog,) = load_catalogs(tmp_path)
+    assert table(run(text, specs, catalog)) == expected

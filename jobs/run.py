@@ -5,6 +5,18 @@ the stages that turn text into facts and observations. When the fingerprint diff
 the warehouse, the run re-extracts and re-matches every current document from its stored text in the same
 transaction, so `facts`, `observations` and `indicators` always come from one catalog and one extractor.
 Earlier (superseded) versions keep the rows they were loaded with.
+
+The `runs` row: a run that publishes writes its row in its own load transaction (status `ok`, or `rejected`
+when some documents were refused). A run that fails before publishing (catalog or usage error, storage error,
+a bug) publishes a second, tiny working copy holding only its `failed` row. Two runs leave no row, and say so
+on stderr: a run that finds the lock taken (exit 75: the warehouse belongs to the other run), and a run whose
+warehouse cannot be read or written at all (exit 3: corrupt file, full disk, another program writing it),
+because recording the row would need exactly what failed.
+
+Unchanged files are skipped on (size, mtime) without being read; a touched file is hashed and, with the same
+bytes, only its new mtime is remembered. Logs go to stderr, each line with the run id; on a terminal at INFO
+with a progress bar, otherwise (cron) only warnings, errors and a one-line summary. TONGBI_LOG=info|debug
+overrides the level.
 """
 
 from __future__ import annotations

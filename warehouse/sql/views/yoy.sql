@@ -2,7 +2,8 @@
 --   value              the year's actual (from the document reviewing that year, else the latest that gives it)
 --   prev_value         the previous year's actual (from the document reviewing that year), or failing that the
 --                      value derived for it (e.g. 现有门店90家 − 门店增加14家 = 76), preferably by this year's document
---   change, change_pct value − prev_value, and that in per cent of prev_value; for a growth rate (the catalog's
+--   change, change_pct value − prev_value, and that in per cent of prev_value (NULL when either is a range,
+--                      e.g. 85%—90%, whose value is only its low end); for a growth rate (the catalog's
 --                      measure "growth": 国内生产总值增长5.2%) the change is in percentage points and change_pct
 --                      is NULL, since a per cent of a per cent means nothing
 --   stated_change_pct  the per-cent change the document states for the year (basis change_pct: 比去年增幅18.4%)
@@ -22,7 +23,7 @@ measures as (
 
 ranked as (
     select
-        o.org, o.indicator_id, o.year, o.basis, o.value, o.unit, o.doc_id,
+        o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.unit, o.doc_id,
         row_number() over (
             partition by o.org, o.indicator_id, o.year, o.basis
             order by
@@ -42,7 +43,7 @@ chosen as (
 ),
 
 actuals as (
-    select org, indicator_id, year, value, unit, doc_id from chosen where basis = 'actual'
+    select org, indicator_id, year, value, value_high, unit, doc_id from chosen where basis = 'actual'
 ),
 
 derived as (
@@ -66,6 +67,8 @@ joined as (
         y.year,
         a.value,
         coalesce(p.value, dv.value) as prev_value,
+        -- a range (床位使用率85%—90%) on either side has no one value to subtract
+        a.value_high is not null or p.value_high is not null as ranged,
         case when p.value is not null then 'actual' when dv.value is not null then 'derived' end as prev_basis,
         s.stated_change_pct,
         a.unit,
@@ -86,9 +89,9 @@ computed as (
         j.*,
         coalesce(m.measure, 'level') as measure,
         case when j.prev_value is not null then j.year - 1 end as prev_year,
-        j.value - j.prev_value as change,
+        case when not j.ranged then j.value - j.prev_value end as change,
         case
-            when m.measure = 'growth' then null
+            when m.measure = 'growth' or j.ranged then null
             when j.prev_value <> 0 then 100 * (j.value - j.prev_value) / abs(j.prev_value)
         end as change_pct,
         -- decimals the stated figure was written with: 18.4 → 1, 10 → 0

@@ -92,8 +92,11 @@ SINGLE_YEAR_RE = re.compile(r"过去一年|一年来|刚刚过去的|去年|今�
 # 今年…要/将/拟 in a clause is a plan, while a plain 今年 in a yearly summary is the year under review.
 GOAL_RE = re.compile(
     r"预期目标|目标是|目标为|目标：|目标:|拟按|拟安排|力争|预计安排|计划安排"
-    r"|今年[^，。；]{0,16}?(?:(?<![主重需只必])要|将|拟|确保|争取|计划)|明年|下一年度"
+    r"|今年[^，。；]{0,16}?(?:(?<![主重需只必])要|将|拟|确保|争取|计划)|明年|下一年度|下一步|下阶段"
 )
+# The year's own goal named in a review (完成了年初确定的门急诊人次230万人次的目标任务): the number is followed
+# in its clause by 的目标 / 目标任务, so it is the goal for the year under review, not its result.
+OWN_GOAL_RE = re.compile(r"^[^，。；,;]{0,4}?(?:的)?(?:预期|年度|既定)?目标")
 # A heading over plans: every figure under it is a goal (二、2023年工作打算; 下一步工作计划).
 PLAN_HEADING_RE = re.compile(r"打算|计划|思路|安排|展望|下一步|要点|建议")
 
@@ -179,6 +182,8 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     if timing is None:
         return None
     basis, year = timing
+    if basis == "actual" and OWN_GOAL_RE.match(doc.text[fact.char_end:fact.char_end + 12]):
+        basis = "target"
     reading = _reading(subject, fact, basis)
     if reading is None:
         return None

@@ -836,3 +836,16 @@ def test_lists_with_fen_bie(tmp_path: Path, text: str, specs: list[Spec],
     (tmp_path / "county.toml").write_text(INCOME_CATALOG, encoding="utf-8")
     (catalog,) = load_catalogs(tmp_path)
     assert table(run(text, specs, catalog)) == expected
+
+
+@pytest.mark.parametrize(("text", "specs", "expected"), [
+    ("下一步，我们将确保门诊量达到160万人次。", [("160万人次", 1_600_000, "人次")],
+     {("outpatient_visits", 2023, "target", 160, "exact")}),
+    ("全面完成了年初确定的门诊量150万人次的目标任务。", [("150万人次", 1_500_000, "人次")],
+     {("outpatient_visits", 2022, "target", 150, "exact")}),
+    ("门诊量152.3万人次，完成目标任务的101%。", [("152.3万人次", 1_523_000, "人次"), ("101%", 101, "%")],
+     {("outpatient_visits", 2022, "actual", 152.3, "exact")}),
+], ids=["xia-yi-bu", "own-goal", "result-then-goal"])
+def test_goals_in_a_summary(tmp_path: Path, text: str, specs: list[Spec],
+                            expected: set[tuple[str, int, str, float, str]]) -> None:
+    assert table(run(text, specs, plain_catalog(tmp_path))) == expected

@@ -46,8 +46,12 @@ BASE_UNITS: dict[str, tuple[str, float]] = {
     "千瓦": ("power", 1.0),
     "千瓦时": ("energy", 1.0),
     "度": ("energy", 1.0),
-    # time spans
+    # time spans (小时 and 分钟 convert: 急救反应时间12分钟 against an indicator in 小时)
     "小时": ("hours", 1.0),
+    "分钟": ("hours", 1.0 / 60.0),
+    "秒": ("hours", 1.0 / 3600.0),
+    # ages: 人均预期寿命78.5岁
+    "岁": ("age", 1.0),
     "天": ("days", 1.0),
     "日": ("days", 1.0),
     "周": ("days", 7.0),
@@ -74,8 +78,11 @@ COUNT_GROUPS: dict[str, tuple[str, ...]] = {
     "events": ("次", "场", "起", "期", "回", "轮", "届", "堂", "节", "课时"),
     "copies": ("册", "本", "份", "篇", "幅"),
     "medals": ("枚", "金", "银", "铜", "块奖牌"),
+    "doses": ("剂次", "剂"),  # 疫苗接种8.6万剂次
+    "cases": ("例",),  # 收治病例320例: cases, not persons or events
+    "operations": ("台次", "台手术"),  # 手术1.9万台次
 }
-GENERIC: dict[str, str] = {"objects": "个", "events": "次", "copies": "册", "medals": "枚"}
+GENERIC: dict[str, str] = {"objects": "个", "events": "次", "copies": "册", "medals": "枚", "doses": "剂次"}
 FULLY_INTERCHANGEABLE: frozenset[str] = frozenset({"persons"})
 BARE_COUNT_GROUPS: frozenset[str] = frozenset({"persons", "objects"})
 

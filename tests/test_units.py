@@ -28,6 +28,10 @@ from jobs import units
         (5.2, "%", "%", 5.2),
         (0.4, "个百分点", "百分点", 0.4),
         (15, "亩", "公顷", 1),
+        (12, "分钟", "小时", 0.2),  # 急救反应时间12分钟
+        (78.5, "岁", "岁", 78.5),  # 人均预期寿命78.5岁
+        (86_000, "剂次", "万剂次", 8.6),  # 疫苗接种8.6万剂次
+        (19_000, "台次", "万台次", 1.9),  # 手术1.9万台次
     ],
 )
 def test_convert(value: float, from_unit: str, to_unit: str, expected: float) -> None:
@@ -47,6 +51,9 @@ def test_convert(value: float, from_unit: str, to_unit: str, expected: float) ->
         ("%", "个"),
         ("元", "人"),
         ("米", "亩"),
+        ("例", "人"),  # cases are not persons
+        ("台", "台次"),  # machines are not operations
+        ("岁", "年"),
     ],
 )
 def test_does_not_convert(from_unit: str, to_unit: str) -> None:

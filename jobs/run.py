@@ -414,13 +414,18 @@ class _Run:
             if before and (before.size, before.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                 scan.unchanged += 1  # not even read
                 return None
-            # A symlink goes to read_document unhashed: it decides whether its target may be read at all.
-            digest = wh.file_sha256(path) if path.is_file() and not path.is_symlink() else ""
-            if before and digest and before.bytes_sha256 == digest:
-                scan.unchanged += 1  # touched, same bytes: remember the new mtime only
-                scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, before.doc_id))
-                return None
+            # Only a known file of the same size can hold the same bytes; it alone is hashed before reading.
+            # (A symlink is left to read_document, which decides whether its target may be read at all.)
+            if before and before.size == stat.st_size and not path.is_symlink():
+                digest = wh.file_sha256(path)
+                if before.bytes_sha256 == digest:
+                    scan.unchanged += 1  # touched, same bytes: remember the new mtime only
+                    scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, before.doc_id))
+                    return None
             doc = read.read_document(path, pipeline.config, inbox=inbox)
+            # Hashed after a successful read, so a file read_document refuses unread (too big) is never read.
+            digest = wh.file_sha256(path)
+            settled = path.stat()
         except DocumentError as error:
             scan.rejections.append(str(error))
             self.log.warning("rejected %s", error)
@@ -430,7 +435,10 @@ class _Run:
             scan.rejections.append(str(problem))
             self.log.warning("rejected %s", problem)
             return None
-        scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, doc.doc_id))
+        if (settled.st_size, settled.st_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, doc.doc_id))
+        else:  # written to while we read it: load what we read, but remember nothing, so it is read again
+            self.log.warning("%s: changed while being read; it will be read again on the next run", key)
         if doc.doc_id in current:
             scan.unchanged += 1  # same content as a current document, under another name or encoding
             self.log.info("%s: same content as a loaded document (%s)", key, doc.doc_id)

@@ -134,6 +134,30 @@ def test_unchanged_files_are_not_even_read(settings: Settings) -> None:
     assert mtime == [((settings.inbox / "gov-report-cn_2024.txt").stat().st_mtime_ns,)]
 
 
+def test_a_file_written_to_while_it_is_read_is_read_again_next_run(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jobs import read
+
+    real = read.read_document
+    path = settings.inbox / "xinjian-jiaoti_2022.txt"
+
+    def read_then_append(target: Path, *args: object, **kwargs: object) -> object:
+        doc = real(target, *args, **kwargs)  # type: ignore[arg-type]
+        if target.name == path.name:  # someone is still copying the file into the inbox
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write("\n另：全年新增学位1200个。\n")
+        return doc
+
+    monkeypatch.setattr(read, "read_document", read_then_append)
+    first = run_job(settings, reports=False)
+    assert "changed while being read" in capsys.readouterr().err
+    monkeypatch.setattr(read, "read_document", real)
+    second = run_job(settings, reports=False)
+    assert (first.documents_loaded, second.documents_loaded) == (3, 1)  # the finished file is loaded
+    assert query(settings.warehouse, "select count(*) from facts where raw = '1200个'") == [(1,)]
+
+
 def test_same_content_under_another_name_and_encoding_is_the_same_document(settings: Settings) -> None:
     run_job(settings, reports=False)
     before = table_checksums(settings.warehouse, ("document_versions", "fact_rows", "observation_rows"))

@@ -849,3 +849,14 @@ def test_lists_with_fen_bie(tmp_path: Path, text: str, specs: list[Spec],
 def test_goals_in_a_summary(tmp_path: Path, text: str, specs: list[Spec],
                             expected: set[tuple[str, int, str, float, str]]) -> None:
     assert table(run(text, specs, plain_catalog(tmp_path))) == expected
+
+
+@pytest.mark.parametrize(("stated", "check"), [(14, "agrees"), (13, "differs")])
+def test_yoy_checks_a_stated_absolute_change_against_last_years_actual(tmp_path: Path, stated: float,
+                                                                       check: str) -> None:
+    con = warehouse_with(tmp_path, [("d22", 2022), ("d23", 2023)], [
+        obs("shops", 2022, "actual", 76, "d22"), obs("shops", 2023, "actual", 90, "d23"),
+        obs("shops", 2023, "change", stated, "d23"), obs("shops", 2022, "derived", 90 - stated, "d23"),
+    ])
+    (row,) = rows(con, "select * from yoy where year = 2023")
+    assert (row["prev_value"], row["prev_basis"], row["stated_change"], row["check"]) == (76, "actual", stated, check)

@@ -9,9 +9,12 @@
 --   stated_change_pct  the per-cent change the document states for the year (basis change_pct: 比去年增幅18.4%)
 --   check              'agrees' when change_pct rounds to the stated figure at the stated figure's own decimals
 --                      (18.42 vs 18.4: agrees; 18.6 vs 18.4: differs), 'differs', or 'cannot check' when
---                      either side is missing
+--                      either side is missing. Failing a stated per cent, a stated absolute change (basis change:
+--                      比上年增加13个, 提高2.3个百分点) is checked the same way against `change` — only when the
+--                      previous value is an actual, since a derived one was computed from that very change.
 -- Extra columns: unit, prev_basis ('actual' or 'derived'), doc_id (of value, else of the stated change),
--- measure ('level', 'flow' or 'growth', from the catalog).
+-- measure ('level', 'flow' or 'growth', from the catalog), stated_change (the stated absolute change, in the
+-- indicator's unit, or in percentage points for a per-cent indicator).
 create or replace view yoy as
 with docs as (
     select doc_id, period_year, published_on from documents
@@ -35,7 +38,7 @@ ranked as (
         ) as pick
     from observations as o
     inner join docs as d on o.doc_id = d.doc_id
-    where o.basis in ('actual', 'derived', 'change_pct')
+    where o.basis in ('actual', 'derived', 'change', 'change_pct')
 ),
 
 chosen as (
@@ -52,6 +55,10 @@ derived as (
 
 stated as (
     select org, indicator_id, year, value as stated_change_pct, doc_id from chosen where basis = 'change_pct'
+),
+
+stated_abs as (
+    select org, indicator_id, year, value as stated_change from chosen where basis = 'change'
 ),
 
 years as (
@@ -71,6 +78,7 @@ joined as (
         a.value_high is not null or p.value_high is not null as ranged,
         case when p.value is not null then 'actual' when dv.value is not null then 'derived' end as prev_basis,
         s.stated_change_pct,
+        sa.stated_change,
         a.unit,
         coalesce(a.doc_id, s.doc_id) as doc_id
     from years as y
@@ -82,6 +90,8 @@ joined as (
         on dv.org = y.org and dv.indicator_id = y.indicator_id and dv.year = y.year - 1
     left join stated as s
         on s.org = y.org and s.indicator_id = y.indicator_id and s.year = y.year
+    left join stated_abs as sa
+        on sa.org = y.org and sa.indicator_id = y.indicator_id and sa.year = y.year
 ),
 
 computed as (
@@ -95,7 +105,8 @@ computed as (
             when j.prev_value <> 0 then 100 * (j.value - j.prev_value) / abs(j.prev_value)
         end as change_pct,
         -- decimals the stated figure was written with: 18.4 → 1, 10 → 0
-        length(rtrim(split_part(cast(stated_change_pct as varchar), '.', 2), '0')) as stated_decimals
+        length(rtrim(split_part(cast(stated_change_pct as varchar), '.', 2), '0')) as stated_decimals,
+        length(rtrim(split_part(cast(abs(stated_change) as varchar), '.', 2), '0')) as stated_change_decimals
     from joined as j
     left join measures as m on j.indicator_id = m.indicator_id
 ),
@@ -112,14 +123,23 @@ final as (
         change_pct,
         stated_change_pct,
         case
-            when change_pct is null or stated_change_pct is null then 'cannot check'
-            when abs(change_pct - stated_change_pct) <= 0.5 * pow(10, -stated_decimals) + 1e-9 then 'agrees'
-            else 'differs'
+            when change_pct is not null and stated_change_pct is not null then
+                case
+                    when abs(change_pct - stated_change_pct) <= 0.5 * pow(10, -stated_decimals) + 1e-9 then 'agrees'
+                    else 'differs'
+                end
+            when change is not null and stated_change is not null and prev_basis = 'actual' then
+                case
+                    when abs(change - stated_change) <= 0.5 * pow(10, -stated_change_decimals) + 1e-9 then 'agrees'
+                    else 'differs'
+                end
+            else 'cannot check'
         end as "check",
         unit,
         prev_basis,
         doc_id,
-        measure
+        measure,
+        stated_change
     from computed
 )
 

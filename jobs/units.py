@@ -84,7 +84,8 @@ COUNT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 GENERIC: dict[str, str] = {"objects": "个", "events": "次", "copies": "册", "medals": "枚", "doses": "剂次"}
 FULLY_INTERCHANGEABLE: frozenset[str] = frozenset({"persons"})
-BARE_COUNT_GROUPS: frozenset[str] = frozenset({"persons", "objects"})
+# 门急诊人次231.93万: after an alias that says 人次, a bare 万 counts visits too.
+BARE_COUNT_GROUPS: frozenset[str] = frozenset({"persons", "objects", "person_times"})
 
 _COUNT_GROUP_OF: dict[str, str] = {word: group for group, words in COUNT_GROUPS.items() for word in words}
 _MAGNITUDES_LONGEST_FIRST: tuple[str, ...] = tuple(sorted(MAGNITUDES, key=len, reverse=True))

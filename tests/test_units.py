@@ -25,6 +25,7 @@ from jobs import units
         (102, "个", "所", 102),
         (15, "次", "场", 15),  # 次 is the generic one for events
         (120_000, "", "万人", 12),  # a bare count (12万师生) counts what follows it
+        (2_319_300, "", "万人次", 231.93),  # 门急诊人次231.93万: the alias says what is counted
         (5.2, "%", "%", 5.2),
         (0.4, "个百分点", "百分点", 0.4),
         (15, "亩", "公顷", 1),

@@ -105,6 +105,9 @@ HEADING_RE = re.compile(r"^\s*[一二三四五六七八九十]+[、.．]")
 # scope a sentence opened above it (“十四五”以来，…) ends there and the heading's scope applies again.
 SUBHEADING_RE = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.．、](?!\d)|[①-⑳])")
 HEADING_MAX_CHARS = 60
+PLAN_LINE_MAX_CHARS = 20
+# ends like a heading over plans (下一步工作打算, 2024年工作思路), not one that only mentions them (工作安排落实情况)
+PLAN_LINE_END_RE = re.compile(r"(?:打算|计划|思路|安排|展望|要点|下一步工作|目标任务)$")
 QUALIFIER_TAIL = "余多左右以上以内约近"
 FOLLOW_OK = "的和及与、"  # may follow a number whose subject stands before it
 
@@ -530,8 +533,8 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
     spans = [_Span(0, "single", None, goal_paragraph=False)]
     heading = spans[0]
     offset = 0
-    for line in text.splitlines(keepends=True):
-        if HEADING_RE.match(line) and len(line.strip()) <= HEADING_MAX_CHARS:
+    for number, line in enumerate(text.splitlines(keepends=True)):
+        if (HEADING_RE.match(line) and len(line.strip()) <= HEADING_MAX_CHARS) or (number > 0 and _is_plan_line(line)):
             heading = _heading_span(offset, line, near)
             spans.append(heading)
         else:
@@ -540,6 +543,17 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
             spans.extend(_paragraph_spans(offset, line, spans[-1], near))
         offset += len(line)
     return spans
+
+
+def _is_plan_line(line: str) -> bool:
+    """An unnumbered heading over plans (下一步工作打算, 2024年工作思路): short, no sentence, names a plan.
+
+    Not the first line (a title like …2023年工作总结和2024年工作计划 covers the whole document) and not a
+    line that names a 总结 or 回顾.
+    """
+    stripped = line.strip()
+    return (0 < len(stripped) <= PLAN_LINE_MAX_CHARS and PLAN_LINE_END_RE.search(stripped) is not None
+            and not re.search(r"[，。；：,;:！？]|总结|回顾", stripped))
 
 
 def _heading_span(offset: int, line: str, near: set[int]) -> _Span:

@@ -860,3 +860,11 @@ def test_yoy_checks_a_stated_absolute_change_against_last_years_actual(tmp_path:
     ])
     (row,) = rows(con, "select * from yoy where year = 2023")
     assert (row["prev_value"], row["prev_basis"], row["stated_change"], row["check"]) == (76, "actual", stated, check)
+
+
+def test_an_unnumbered_plan_heading_makes_goals(tmp_path: Path) -> None:
+    text = ("某县卫健委2022年工作总结和2023年工作计划\n重点工作安排落实情况\n全年门诊量152.3万人次。\n下一步工作打算\n"
+            "门诊量达到160万人次。\n")
+    specs: list[Spec] = [("152.3万人次", 1_523_000, "人次"), ("160万人次", 1_600_000, "人次")]
+    assert table(run(text, specs, plain_catalog(tmp_path))) == {
+        ("outpatient_visits", 2022, "actual", 152.3, "exact"), ("outpatient_visits", 2023, "target", 160, "exact")}

@@ -34,6 +34,7 @@ BASE_UNITS: dict[str, tuple[str, float]] = {
     "吨": ("weight", 1_000.0),
     # length, reference 米
     "米": ("length", 1.0),
+    "延米": ("length", 1.0),
     "公里": ("length", 1_000.0),
     "千米": ("length", 1_000.0),
     # area, reference 平方米
@@ -41,9 +42,23 @@ BASE_UNITS: dict[str, tuple[str, float]] = {
     "平方公里": ("area", 1_000_000.0),
     "公顷": ("area", 10_000.0),
     "亩": ("area", 10_000.0 / 15.0),
+    # volume, reference 立方米 (供水量1.2亿立方米)
+    "立方米": ("volume", 1.0),
+    "升": ("volume", 0.001),
+    # energy in coal equivalent (综合能耗12万吨标准煤), reference 千克标准煤
+    "吨标准煤": ("coal_equivalent", 1_000.0),
+    "千克标准煤": ("coal_equivalent", 1.0),
+    # concentration (PM2.5平均浓度32微克/立方米)
+    "微克/立方米": ("concentration", 1.0),
+    "毫克/立方米": ("concentration", 1_000.0),
+    # containers (集装箱吞吐量12万标箱)
+    "标箱": ("teu", 1.0),
+    # scores and grades (群众满意度94.3分)
+    "分": ("score", 1.0),
     # power and energy
     "瓦": ("power", 0.001),
     "千瓦": ("power", 1.0),
+    "兆瓦": ("power", 1_000.0),
     "千瓦时": ("energy", 1.0),
     "度": ("energy", 1.0),
     # time spans (小时 and 分钟 convert: 急救反应时间12分钟 against an indicator in 小时)
@@ -74,13 +89,18 @@ COUNT_GROUPS: dict[str, tuple[str, ...]] = {
     "person_times": ("人次",),
     "households": ("户",),
     "objects": ("个", "所", "家", "处", "座", "间", "项", "件", "块", "套", "台", "辆", "条", "支", "种",
-                "只", "批", "栋", "幢", "张", "面", "把", "架", "艘", "部", "门", "类", "盏", "棵", "株"),
-    "events": ("次", "场", "起", "期", "回", "轮", "届", "堂", "节", "课时"),
+                "只", "批", "栋", "幢", "张", "面", "把", "架", "艘", "部", "门", "类", "盏", "棵", "株",
+                "床", "宗", "笔", "单"),
+    "events": ("次", "场", "起", "期", "回", "轮", "届", "堂", "节", "课时", "架次", "车次", "批次", "项次", "份次",
+               "班次"),
     "copies": ("册", "本", "份", "篇", "幅"),
     "medals": ("枚", "金", "银", "铜", "块奖牌"),
     "doses": ("剂次", "剂"),  # 疫苗接种8.6万剂次
     "cases": ("例",),  # 收治病例320例: cases, not persons or events
     "operations": ("台次", "台手术"),  # 手术1.9万台次
+    "animals": ("头", "羽", "匹", "尾"),  # 生猪出栏12万头, 家禽出栏300万羽: pigs are not chickens
+    "pairs": ("对",),  # 孕前优生健康检查3860对
+    "person_days": ("人日", "工日"),
 }
 GENERIC: dict[str, str] = {"objects": "个", "events": "次", "copies": "册", "medals": "枚", "doses": "剂次"}
 FULLY_INTERCHANGEABLE: frozenset[str] = frozenset({"persons"})

@@ -33,6 +33,12 @@ from jobs import units
         (78.5, "岁", "岁", 78.5),  # 人均预期寿命78.5岁
         (86_000, "剂次", "万剂次", 8.6),  # 疫苗接种8.6万剂次
         (19_000, "台次", "万台次", 1.9),  # 手术1.9万台次
+        (120_000, "头", "万头", 12),  # 生猪出栏12万头
+        (1.2e8, "立方米", "亿立方米", 1.2),
+        (12, "万吨标准煤", "吨标准煤", 120_000),
+        (300, "床", "个", 300),
+        (94.3, "分", "分", 94.3),  # 群众满意度94.3分
+        (32, "微克/立方米", "微克/立方米", 32),
     ],
 )
 def test_convert(value: float, from_unit: str, to_unit: str, expected: float) -> None:
@@ -55,6 +61,9 @@ def test_convert(value: float, from_unit: str, to_unit: str, expected: float) ->
         ("例", "人"),  # cases are not persons
         ("台", "台次"),  # machines are not operations
         ("岁", "年"),
+        ("头", "羽"),  # pigs are not chickens
+        ("床", "张"),  # two specific measure words
+        ("分", "%"),
     ],
 )
 def test_does_not_convert(from_unit: str, to_unit: str) -> None:

@@ -30,6 +30,8 @@ PRE_MODIFIERS = ("单位", "人均", "占", "对", "与", "同", "在", "每", "
 # Between an alias and its number, one of these means the number measures another noun.
 OTHER_MEASURES = ("比重", "比例", "占比", "之比", "贡献", "能耗", "水耗", "用水", "排放", "强度", "面积",
                   "密度", "增量", "人均", "中的", "之中", "单位", "每")
+# A rate per head of population (每千人口…床位, 每万人口全科医生, 人均…): what follows is not the level.
+PER_HEAD_RE = re.compile(r"每[十百千万]?(?:人口|人|户|名)|人均|户均")
 # 的 after an alias makes it a modifier (国内生产总值的比重), unless what follows is a change or level word.
 DE_ALLOWED = ("增长", "增幅", "增速", "涨幅", "降幅", "总量", "规模", "数量", "总数", "人数", "个数")
 
@@ -458,7 +460,7 @@ def _alias_in(text: str, start: int, end: int, catalog: Catalog,
         return None
     alias_end, length, alias = best
     position = start + alias_end - length
-    if _is_modifier(text, position, alias, end):
+    if _is_modifier(text, position, alias, end) or _is_per_head(text[start:position], alias):
         return None, alias, position
     subject_text = text[start:end]
     fitting = [indicator for indicator in catalog.indicators if alias in indicator.aliases
@@ -493,6 +495,14 @@ def _is_modifier(text: str, position: int, alias: str, number_start: int) -> boo
     if any(word in gap for word in OTHER_MEASURES):
         return True
     return any(char == "的" and not gap[index + 1:].startswith(DE_ALLOWED) for index, char in enumerate(gap))
+
+
+def _is_per_head(prefix: str, alias: str) -> bool:
+    """每千人口医疗卫生机构床位6.1张: a per-head figure earlier in the clause makes the alias a rate's noun.
+
+    Unless the alias says so itself (每千人口床位数 is the rate the catalog asks for).
+    """
+    return PER_HEAD_RE.search(prefix) is not None and PER_HEAD_RE.search(alias) is None
 
 
 def _post_alias(text: str, fact: Fact, catalog: Catalog) -> tuple[Indicator, str] | None:

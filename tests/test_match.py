@@ -868,3 +868,10 @@ def test_an_unnumbered_plan_heading_makes_goals(tmp_path: Path) -> None:
     specs: list[Spec] = [("152.3万人次", 1_523_000, "人次"), ("160万人次", 1_600_000, "人次")]
     assert table(run(text, specs, plain_catalog(tmp_path))) == {
         ("outpatient_visits", 2022, "actual", 152.3, "exact"), ("outpatient_visits", 2023, "target", 160, "exact")}
+
+
+def test_a_per_head_figure_is_not_the_level(tmp_path: Path) -> None:
+    text = "每千人口标准化村卫生室达到0.6个，全县标准化村卫生室168个。"
+    observations = run(text, [("0.6个", 0.6, "个"), ("168个", 168, "个")], plain_catalog(tmp_path))
+    assert table(observations) == {("village_clinics", 2022, "actual", 168, "exact")}
+    assert not any("ambiguous" in o.flags for o in observations)

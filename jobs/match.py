@@ -85,9 +85,14 @@ MULTI_YEAR_RE = re.compile(
     r"|(?:19|20)\d\d年?[—－-](?:19|20)\d\d年"
 )
 # The years after 比 / 到 / 从 (比2010年翻一番, 到2020年…): another base or end year than this document's.
-# Part of a year (上半年门急诊人次110.2万人次, 一季度…): not the year's figure, unless the document itself reviews
-# that part (a 上半年工作总结).
-PART_YEAR_RE = re.compile(r"上半年|下半年|(?:第?[一二三四1-4]|前三)季度")
+# Part of a year (上半年门急诊人次110.2万人次, 一季度…, 1-3月…, 截至9月底…): not the year's figure, unless the
+# document itself reviews that part (a 上半年工作总结). A summary written in December may count to 1-11月 or
+# 截至11月底; that is the year's figure as far as it knows, so only ranges ending by September are parts.
+_MONTH_TO_SEPTEMBER = r"(?:[1-9]|[一二三四五六七八九])月"
+PART_YEAR_RE = re.compile(
+    rf"上半年|下半年|(?:第?[一二三四1-4]|前三)季度|(?<![\d\-－—])1\s*[-－—–~至到]\s*{_MONTH_TO_SEPTEMBER}"
+    rf"|截至\s*(?:(?:19|20)\d\d年)?{_MONTH_TO_SEPTEMBER}|前[一二三四五六七八九1-9]个月"
+)
 FAR_YEAR_RE = re.compile(r"(?:比|到|至|从|较)((?:19|20)\d\d)年")
 SINGLE_YEAR_RE = re.compile(r"过去一年|一年来|刚刚过去的|去年|今年|全年|当年|(?:19|20)\d\d年(?!以来)")
 # A goal: 主要预期目标是：国内生产总值增长6%以上; 赤字率拟按3%安排; 力争….

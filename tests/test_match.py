@@ -785,7 +785,12 @@ aliases = ["工伤保险参保"]
     ("门诊量152.3万人次，较去年同期增加2万人次。", [("152.3万人次", 1_523_000, "人次"), ("2万人次", 20_000, "人次")],
      {("outpatient_visits", 2022, "actual", 152.3, "exact"), ("outpatient_visits", 2022, "change", 2, "exact"),
       ("outpatient_visits", 2021, "derived", 150.3, "exact")}),
-], ids=["half-year", "quarter-elsewhere", "jin-nian-xin-jian", "qu-nian-tong-qi"])
+    ("1-3月，全县门诊量达到42.1万人次。", [("42.1万人次", 421_000, "人次")], set()),
+    ("截至9月底，全县门诊量达到112万人次。", [("112万人次", 1_120_000, "人次")], set()),
+    ("1-11月，全县门诊量达到140万人次。", [("140万人次", 1_400_000, "人次")],  # a December summary's year
+     {("outpatient_visits", 2022, "actual", 140, "exact")}),
+], ids=["half-year", "quarter-elsewhere", "jin-nian-xin-jian", "qu-nian-tong-qi", "q1", "to-september",
+        "to-november"])
 def test_part_years_and_carried_changes(tmp_path: Path, text: str, specs: list[Spec],
                                         expected: set[tuple[str, int, str, float, str]]) -> None:
     assert table(run(text, specs, plain_catalog(tmp_path))) == expected

@@ -82,7 +82,7 @@ MULTI_SCOPE_RE = re.compile(
 )
 MULTI_YEAR_RE = re.compile(
     rf"{MULTI_SCOPE_RE.pattern}|年均|年平均|平均每年|每年平均|翻一番|翻番|{_N}年(?:累计|共)"
-    r"|(?:19|20)\d\d年?[—－-](?:19|20)\d\d年"
+    r"|(?:19|20)\d\d年?(?:[—－–~-]|至|到)(?:19|20)\d\d年"
 )
 # The years after 比 / 到 / 从 (比2010年翻一番, 到2020年…): another base or end year than this document's.
 # Part of a year (上半年门急诊人次110.2万人次, 一季度…, 1-3月…, 截至9月底…): not the year's figure, unless the

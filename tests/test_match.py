@@ -789,8 +789,9 @@ aliases = ["工伤保险参保"]
     ("截至9月底，全县门诊量达到112万人次。", [("112万人次", 1_120_000, "人次")], set()),
     ("1-11月，全县门诊量达到140万人次。", [("140万人次", 1_400_000, "人次")],  # a December summary's year
      {("outpatient_visits", 2022, "actual", 140, "exact")}),
+    ("2018年至2022年，全县卫生健康支出累计达到15.2亿元。", [("15.2亿元", 1.52e9, "元")], set()),
 ], ids=["half-year", "quarter-elsewhere", "jin-nian-xin-jian", "qu-nian-tong-qi", "q1", "to-september",
-        "to-november"])
+        "to-november", "years-zhi-years"])
 def test_part_years_and_carried_changes(tmp_path: Path, text: str, specs: list[Spec],
                                         expected: set[tuple[str, int, str, float, str]]) -> None:
     assert table(run(text, specs, plain_catalog(tmp_path))) == expected

@@ -108,7 +108,7 @@ def test_documents_are_read_with_their_metadata(built: tuple[Path, dict[str, Any
 def test_observations_precision_and_recall(built: tuple[Path, dict[str, Any]]) -> None:
     warehouse, expected = built
     precision, recall, missing, wrong = score(found(warehouse, expected["org"]), expected)
-    print(f"\nunseen observations: precision {precision:.3f}, recall {recall:.3f}")
+    print(f"\n{expected['org']}: observations precision {precision:.3f}, recall {recall:.3f}")
     print("missing:\n  " + "\n  ".join(missing))
     print("wrong:\n  " + "\n  ".join(wrong))
     assert precision >= MIN_PRECISION and recall >= MIN_RECALL

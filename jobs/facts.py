@@ -129,6 +129,8 @@ WORD_AFTER_UNIT: dict[str, str] = {
 WORDS_AFTER_UNIT: dict[str, tuple[str, ...]] = {"次": ("全会", "全体")}
 # An age followed by a noun names a group (65岁以上老年人, 0-3岁婴幼儿), not a measurement.
 _AGE_UNITS = frozenset({"岁", "周岁"})
+# A voltage before a noun names a class of equipment (110千伏变电站, 500千伏线路), like a grade (4A级).
+_CLASS_UNITS = frozenset({"千伏", "伏"})
 # A travel time before a word ending in 圈 names an area (1小时经济圈, 15分钟便民生活圈), not a duration.
 _TRAVEL_UNITS = frozenset({"小时", "分钟", "公里"})
 _AREA_NAME = re.compile("[\u4e00-\u9fff]{0,4}圈")
@@ -415,6 +417,8 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         return None  # 每10万人156例: the base of a rate, not an amount
     if unit in _AGE_UNITS and _noun_follows(text, end):
         return None  # 65岁及以上老年人, 0-3岁婴幼儿: an age names a group
+    if unit in _CLASS_UNITS and _noun_follows(text, end):
+        return None  # 220千伏变电站: a voltage class, not a measurement
     if unit in _TRAVEL_UNITS and _AREA_NAME.match(text, end):
         return None
     value, multiplier, ambiguous = _decimal_words(run) if "点" in run else _parse(run)

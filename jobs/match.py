@@ -90,7 +90,8 @@ MULTI_YEAR_RE = re.compile(
 # 截至11月底; that is the year's figure as far as it knows, so only ranges ending by September are parts.
 _MONTH_TO_SEPTEMBER = r"(?:[1-9]|[一二三四五六七八九])月"
 PART_YEAR_RE = re.compile(
-    rf"上半年|下半年|(?:第?[一二三四1-4]|前三)季度|(?<![\d\-－—])1\s*[-－—–~至到]\s*{_MONTH_TO_SEPTEMBER}"
+    r"(?:春节|元旦|清明|五一|端午|中秋|国庆)”?(?:假期|期间|黄金周|小长假)|黄金周|小长假|暑期|寒假|暑假"
+    rf"|上半年|下半年|(?:第?[一二三四1-4]|前三)季度|(?<![\d\-－—])1\s*[-－—–~至到]\s*{_MONTH_TO_SEPTEMBER}"
     rf"|截至\s*(?:(?:19|20)\d\d年)?{_MONTH_TO_SEPTEMBER}|前[一二三四五六七八九1-9]个月"
 )
 FAR_YEAR_RE = re.compile(r"(?:比|到|至|从|较)((?:19|20)\d\d)年")
@@ -366,6 +367,8 @@ def _listed_item(text: str, facts: Sequence[Fact], fact_id: int,
             list_start = max(sentence_start, *(text.rfind(mark, sentence_start, earlier_marker) + 1
                                                for mark in CLAUSE_BREAKS))
             head, clause_start = text[list_start:earlier_marker], list_start
+        else:
+            return _earlier_figure(text, facts, fact_id, sentence_start, clause_start, marker, len(earlier))
     separator = "、" if "、" in head else "和" if head.count("和") == 1 else ""
     if not separator:
         return None
@@ -375,6 +378,24 @@ def _listed_item(text: str, facts: Sequence[Fact], fact_id: int,
     start = clause_start + sum(len(item) + len(separator) for item in items[:len(earlier)])
     last = items[-1] if len(earlier) < len(items) - 1 else ""
     return start, start + len(items[len(earlier)]), text[marker + 2:fact.char_start], last
+
+
+def _earlier_figure(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int, clause_start: int,
+                    marker: int, index: int) -> tuple[int, int, str, str] | None:
+    """接待游客523.6万人次、实现旅游收入48.2亿元，同比分别增长18.5%和21.3%: the k-th number after a bare 分别
+    measures what the k-th of the figures just before it measured; returns the words before that figure."""
+    clause_end = min([found for mark in CLAUSE_BREAKS + SENTENCE_ENDS
+                      if (found := text.find(mark, facts[fact_id].char_end)) >= 0] or [len(text)])
+    size = sum(1 for other in facts if marker <= other.char_start < clause_end)
+    before = [(number, other) for number, other in enumerate(facts)
+              if other.char_start >= sentence_start and other.char_end <= clause_start]
+    if len(before) < size or index >= size:
+        return None
+    number, figure = before[len(before) - size + index]
+    previous_end = facts[number - 1].char_end if number > 0 and facts[number - 1].char_end > sentence_start else 0
+    start = max(sentence_start, previous_end, *(text.rfind(mark, sentence_start, figure.char_start) + 1
+                                                 for mark in CLAUSE_BREAKS))
+    return start, figure.char_start, text[clause_start:facts[fact_id].char_start], ""
 
 
 def _elided_alias(item: str, last: str, catalog: Catalog, fact: Fact) -> tuple[Indicator, str] | None:

@@ -92,7 +92,7 @@ COUNT_GROUPS: dict[str, tuple[str, ...]] = {
                 "只", "批", "栋", "幢", "张", "面", "把", "架", "艘", "部", "门", "类", "盏", "棵", "株",
                 "床", "宗", "笔", "单"),
     "events": ("次", "场", "起", "期", "回", "轮", "届", "堂", "节", "课时", "架次", "车次", "批次", "项次", "份次",
-               "班次"),
+               "班次", "场次"),
     "copies": ("册", "本", "份", "篇", "幅"),
     "medals": ("枚", "金", "银", "铜", "块奖牌"),
     "doses": ("剂次", "剂"),  # 疫苗接种8.6万剂次
@@ -102,6 +102,8 @@ COUNT_GROUPS: dict[str, tuple[str, ...]] = {
     "pairs": ("对",),  # 孕前优生健康检查3860对
     "person_days": ("人日", "工日"),
 }
+# Measure words that count the same thing under another name (演出320场次 = 320场).
+SAME_AS: dict[str, str] = {"场次": "场"}
 GENERIC: dict[str, str] = {"objects": "个", "events": "次", "copies": "册", "medals": "枚", "doses": "剂次"}
 FULLY_INTERCHANGEABLE: frozenset[str] = frozenset({"persons"})
 # 门急诊人次231.93万: after an alias that says 人次, a bare 万 counts visits too.
@@ -159,6 +161,7 @@ def dimension(unit: str) -> str | None:
 
 def _counts_convert(from_base: str, to_base: str) -> bool:
     """Whether a count in one measure word is a count in another (see COUNT_GROUPS)."""
+    from_base, to_base = SAME_AS.get(from_base, from_base), SAME_AS.get(to_base, to_base)
     if from_base == to_base:
         return True
     if from_base == "":

@@ -790,8 +790,10 @@ aliases = ["工伤保险参保"]
     ("1-11月，全县门诊量达到140万人次。", [("140万人次", 1_400_000, "人次")],  # a December summary's year
      {("outpatient_visits", 2022, "actual", 140, "exact")}),
     ("2018年至2022年，全县卫生健康支出累计达到15.2亿元。", [("15.2亿元", 1.52e9, "元")], set()),
+    ("春节假期，全县门诊量达到3.2万人次。", [("3.2万人次", 32_000, "人次")], set()),
+    ("“五一”期间门诊量2.1万人次。", [("2.1万人次", 21_000, "人次")], set()),
 ], ids=["half-year", "quarter-elsewhere", "jin-nian-xin-jian", "qu-nian-tong-qi", "q1", "to-september",
-        "to-november", "years-zhi-years"])
+        "to-november", "years-zhi-years", "spring-festival", "may-day"])
 def test_part_years_and_carried_changes(tmp_path: Path, text: str, specs: list[Spec],
                                         expected: set[tuple[str, int, str, float, str]]) -> None:
     assert table(run(text, specs, plain_catalog(tmp_path))) == expected
@@ -836,7 +838,11 @@ aliases = ["农村居民人均可支配收入"]
       ("urban_income_growth", 2022, "actual", 5.1, "exact"), ("rural_income_growth", 2022, "actual", 7.3, "exact")}),
     ("城镇和农村居民人均可支配收入分别增长5.1%和7.3%。", [("5.1%", 5.1, "%"), ("7.3%", 7.3, "%")],
      {("urban_income_growth", 2022, "actual", 5.1, "exact"), ("rural_income_growth", 2022, "actual", 7.3, "exact")}),
-], ids=["second-fen-bie", "elided-growth"])
+    ("城镇居民人均可支配收入45210元、农村居民人均可支配收入21360元，同比分别增长5.1%和7.3%。",
+     [("45210元", 45210, "元"), ("21360元", 21360, "元"), ("5.1%", 5.1, "%"), ("7.3%", 7.3, "%")],
+     {("urban_income", 2022, "actual", 45210, "exact"), ("rural_income", 2022, "actual", 21360, "exact"),
+      ("urban_income_growth", 2022, "actual", 5.1, "exact"), ("rural_income_growth", 2022, "actual", 7.3, "exact")}),
+], ids=["second-fen-bie", "elided-growth", "bare-fen-bie"])
 def test_lists_with_fen_bie(tmp_path: Path, text: str, specs: list[Spec],
                             expected: set[tuple[str, int, str, float, str]]) -> None:
     (tmp_path / "county.toml").write_text(INCOME_CATALOG, encoding="utf-8")

@@ -434,7 +434,9 @@ def _is_part(text: str, sentence_start: int, segment_start: int, alias_start: in
             return True
     if "其中" not in text[sentence_start:alias_start]:
         return False
-    return not _is_empty(text[segment_start:alias_start].replace("其中", ""))
+    prefix = text[segment_start:alias_start].replace("其中", "")
+    # 其中4A级景区3个: a letter or digit before the alias narrows it as much as a word does
+    return not _is_empty(prefix) or re.search(r"[0-9A-Za-z]", prefix) is not None
 
 
 def _segments_before(text: str, facts: Sequence[Fact], fact_id: int,

@@ -887,3 +887,18 @@ def test_a_per_head_figure_is_not_the_level(tmp_path: Path) -> None:
     observations = run(text, [("0.6个", 0.6, "个"), ("168个", 168, "个")], plain_catalog(tmp_path))
     assert table(observations) == {("village_clinics", 2022, "actual", 168, "exact")}
     assert not any("ambiguous" in o.flags for o in observations)
+
+
+def test_qi_zhong_with_a_letter_or_digit_names_a_part(tmp_path: Path) -> None:
+    catalog_text = PLAIN_CATALOG + '''
+[[indicator]]
+id = "scenic_spots"
+name = "A级景区"
+unit = "个"
+aliases = ["A级景区"]
+'''
+    (tmp_path / "health.toml").write_text(catalog_text, encoding="utf-8")
+    (catalog,) = load_catalogs(tmp_path)
+    observations = run("全县A级景区总数达到12个，其中4A级景区3个。", [("12个", 12, "个"), ("3个", 3, "个")], catalog)
+    assert table(observations) == {("scenic_spots", 2022, "actual", 12, "exact")}
+    assert not any("ambiguous" in o.flags for o in observations)

@@ -81,7 +81,7 @@ MULTI_SCOPE_RE = re.compile(
     rf"|十[一二三四五六七八九]五”?(?:时期|期间|以来)|个五年规划|(?:19|20)\d\d年以来"
 )
 MULTI_YEAR_RE = re.compile(
-    rf"{MULTI_SCOPE_RE.pattern}|年均|年平均|平均每年|每年平均|翻一番|翻番|{_N}年(?:累计|共)"
+    rf"{MULTI_SCOPE_RE.pattern}|年均|年平均|平均每年|每年平均|翻一番|翻番|{_N}年(?:累计|共)|连续{_N}年"
     r"|(?:19|20)\d\d年?(?:[—－–~-]|至|到)(?:19|20)\d\d年"
 )
 # The years after 比 / 到 / 从 (比2010年翻一番, 到2020年…): another base or end year than this document's.
@@ -195,6 +195,8 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     basis, year = timing
     if basis == "actual" and OWN_GOAL_RE.match(doc.text[fact.char_end:fact.char_end + 12]):
         basis = "target"
+    if subject.indicator.measure == "flow" and subject.carried and "累计" in subject.change_text:
+        return None  # 新建高标准农田3.2万亩，累计建成48.6万亩: the running total is no year's flow
     reading = _reading(subject, fact, basis)
     if reading is None:
         return None

@@ -902,3 +902,12 @@ aliases = ["A级景区"]
     observations = run("全县A级景区总数达到12个，其中4A级景区3个。", [("12个", 12, "个"), ("3个", 3, "个")], catalog)
     assert table(observations) == {("scenic_spots", 2022, "actual", 12, "exact")}
     assert not any("ambiguous" in o.flags for o in observations)
+
+
+def test_running_totals_and_runs_of_years(tmp_path: Path) -> None:
+    catalog = plain_catalog(tmp_path)
+    flow = run("新招聘医生86名，累计招聘医生420名。", [("86名", 86, "名"), ("420名", 420, "名")], catalog)
+    assert table(flow) == {("new_doctors", 2022, "actual", 86, "exact")}
+    assert not any("ambiguous" in o.flags for o in flow)
+    runs = run("门诊量连续5年稳定在150万人次以上。", [("150万人次", 1_500_000, "人次", "at_least")], catalog)
+    assert runs == []

@@ -150,6 +150,7 @@ class _Subject:
 class _Candidate:
     observation: Observation
     rank: tuple[int, int, int]  # lower is better: (bounded?, carried?, fact_id)
+    running_total: bool = False  # a flow's figure worded 累计…: dropped when the year's own figure is there
 
 
 def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule) -> list[Observation]:
@@ -195,8 +196,6 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     basis, year = timing
     if basis == "actual" and OWN_GOAL_RE.match(doc.text[fact.char_end:fact.char_end + 12]):
         basis = "target"
-    if subject.indicator.measure == "flow" and subject.carried and "累计" in subject.change_text:
-        return None  # 新建高标准农田3.2万亩，累计建成48.6万亩: the running total is no year's flow
     reading = _reading(subject, fact, basis)
     if reading is None:
         return None
@@ -218,7 +217,9 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     # a stated value beats a bound (地区生产总值突破3万亿元，达到3.2万亿元); a figure named directly beats one
     # carried from an earlier clause; then the first mention
     rank = (int(fact.qualifier not in ("exact", "range")), int(subject.carried), fact_id)
-    return _Candidate(observation, rank)
+    # 新建高标准农田3.2万亩，累计建成48.6万亩: a flow's running total gives way to the year's own figure
+    running = subject.indicator.measure == "flow" and "累计" in subject.change_text
+    return _Candidate(observation, rank, running)
 
 
 def _sentence_bounds(text: str, ends: list[int], fact: Fact) -> tuple[int, int]:
@@ -647,6 +648,8 @@ def _choose(candidates: list[_Candidate]) -> list[Observation]:
         groups.setdefault((obs.org, obs.indicator_id, obs.year, obs.basis, obs.doc_id), []).append(candidate)
     chosen: list[Observation] = []
     for group in groups.values():
+        if not all(candidate.running_total for candidate in group):
+            group = [candidate for candidate in group if not candidate.running_total]
         group.sort(key=lambda candidate: candidate.rank)
         best = group[0].observation
         others = [c.observation for c in group[1:] if (c.observation.value, c.observation.value_high)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
+import fcntl
 import hashlib
 import math
 import os
 import re
+import shutil
+import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -26,8 +30,14 @@ from jobs.settings import ROOT
 
 TEMPLATES = ROOT / "reports" / "templates"
 SQL_DIR = ROOT / "reports" / "sql"
-# The only folders and files the HTML report writes; stale pages are removed only inside these.
-PAGE_DIRS = ("org", "indicator", "doc")
+# Every HTML page lives in a generation folder reports/g/<generation>/ (see render_html); reports/index.html is the
+# one file outside, and the switch between generations. Folders of the layout before generations are emptied.
+GENERATIONS = "g"
+GENERATION_NAME = re.compile(r"[0-9a-f]{16}")
+GENERATION_META = re.compile(r'<meta name="tongbi-generation" content="([0-9a-f]{16})">')
+TEMP_PREFIX = ".tmp-"
+LOCK_NAME = ".lock"
+LEGACY_DIRS = ("org", "indicator", "doc")
 
 Format = Literal["html", "md"]
 Check = Literal["agrees", "differs", "cannot", "none"]
@@ -411,18 +421,18 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def write_atomic(path: Path, text: str) -> Path:
-    """Write through a temp file in the same folder and os.replace it: readers never see half a page."""
+def write_atomic(path: Path, text: str | bytes) -> Path:
+    """Write through a temp file in the same folder, fsync and os.replace it: readers never see half a page."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     # an unchanged page keeps its file (and mtime): nightly runs touch only what changed
-    with contextlib.suppress(OSError):
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return path
+    if _same_bytes(path, data):
+        return path
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -956,10 +966,10 @@ def _doc_observations(asm: Assembler) -> dict[str, tuple[tuple[Indicator, Quanti
     return {k: tuple(sorted(v, key=reading_order)) for k, v in out.items()}
 
 
-def render_html(site: Site, reports: Path) -> list[Path]:
-    env = environment()
+def _pages(site: Site) -> list[tuple[str, str, dict[str, object]]]:
+    """Every page of a generation: (path inside it, template, context)."""
     pages: list[tuple[str, str, dict[str, object]]] = [
-        ("index.html", "index.html", {"site": site, "root": ""}),
+        ("index.html", "index.html", {"site": site, "root": "", "generation": ""}),
     ]
     for oy in site.org_years:
         pages.append((oy.href, "org_year.html", {"page": oy, "root": "../"}))
@@ -971,23 +981,162 @@ def render_html(site: Site, reports: Path) -> list[Path]:
             "observations": site.doc_observations.get(doc.doc_id, ()),
             "org_year_href": org_year_href(doc.org, doc.period_year), "root": "../",
         }))
-    written = [write_atomic(reports / rel, env.get_template(template).render(**context))
-               for rel, template, context in pages]
-    _remove_stale(reports, {reports / rel for rel, _, _ in pages})
-    return written
+    return pages
 
 
-def _remove_stale(reports: Path, keep: set[Path]) -> None:
-    """Pages of organisations, indicators or documents that are gone would mislead: remove them."""
-    for folder in PAGE_DIRS:
+def render_pages(site: Site) -> dict[str, bytes]:
+    """Every page of a generation rendered, keyed by its path inside the generation folder."""
+    env = environment()
+    pages = _pages(site)
+    out: dict[str, bytes] = {}
+    with _progress(len(pages)) as advance:
+        for rel, template, context in pages:
+            out[rel] = env.get_template(template).render(**context).encode("utf-8")
+            advance()
+    return out
+
+
+def generation_id(site: Site, pages: dict[str, bytes]) -> str:
+    """A name for the generation from its content alone: the same data gives the same folder, whatever run loaded it.
+
+    The index line naming the run is left out (rendered once more without it), so a run that changed nothing keeps
+    the folder and rewrites one line of one page.
+    """
+    digest = hashlib.sha256()
+    index = environment().get_template("index.html").render(
+        site=dataclasses.replace(site, run=None), root="", generation="").encode("utf-8")
+    for rel in sorted(pages):
+        data = index if rel == "index.html" else pages[rel]
+        digest.update(f"{rel}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:16]
+
+
+def current_generation(reports: Path) -> Path | None:
+    """The generation folder reports/index.html points to, or None when there is none."""
+    try:
+        head = (reports / "index.html").read_bytes()[:4096].decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = GENERATION_META.search(head)
+    return reports / GENERATIONS / found.group(1) if found else None
+
+
+def render_html(site: Site, reports: Path) -> list[Path]:
+    """Write a whole generation beside the old one, then switch reports/index.html to it in one os.replace.
+
+    At every instant reports/index.html links into one complete generation: the pages of a new one are written into
+    a hidden temp folder, fsynced and renamed to g/<generation> before the index names it, and older generations are
+    deleted only after the switch. A run killed at any moment leaves the old report whole (its leftovers are removed
+    by the next run).
+    """
+    pages = render_pages(site)
+    gen = generation_id(site, pages)
+    folder = reports / GENERATIONS / gen
+    with _reports_lock(reports):
+        if folder.is_dir():
+            # this content is already published whole; only the run line of its index may differ
+            write_atomic(folder / "index.html", pages["index.html"])
+        else:
+            _write_generation(reports, folder, pages)
+        top = environment().get_template("index.html").render(
+            site=site, root=f"{GENERATIONS}/{gen}/", generation=gen)
+        write_atomic(reports / "index.html", top)  # the switch
+        _fsync_dir(reports)
+        _remove_stale(reports, keep=folder)
+    return [reports / "index.html", *(folder / rel for rel in sorted(pages))]
+
+
+def _write_generation(reports: Path, folder: Path, pages: dict[str, bytes]) -> None:
+    """All pages into a hidden temp folder, fsynced, then renamed into place; unchanged pages are hard links."""
+    base = reports / GENERATIONS
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{folder.name}-", dir=base))
+    os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the published pages from a web server's user
+    previous = current_generation(reports)
+    folders: set[Path] = {tmp}
+    for rel, data in pages.items():
+        target = tmp / rel
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        if previous is not None and _same_bytes(previous / rel, data):
+            # an unchanged page is shared with the old generation: no write, and it keeps its mtime
+            with contextlib.suppress(OSError):
+                os.link(previous / rel, target)
+                continue
+        with open(target, "wb") as handle:
+            handle.write(data)
+            os.fsync(handle.fileno())
+    for path in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        _fsync_dir(path)
+    os.rename(tmp, folder)
+    _fsync_dir(base)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in a folder durable (a no-op where folders cannot be opened)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _reports_lock(reports: Path) -> Iterator[None]:
+    """One writer of a reports folder at a time: a second `tongbi report` waits instead of deleting the first's work."""
+    reports.mkdir(parents=True, exist_ok=True)
+    with open(reports / LOCK_NAME, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_stale(reports: Path, keep: Path) -> None:
+    """After the switch: older generations, temp folders of killed runs, and pages of the pre-generation layout."""
+    for path in sorted((reports / GENERATIONS).iterdir()):
+        ours = path.name.startswith(TEMP_PREFIX) or GENERATION_NAME.fullmatch(path.name)
+        if path != keep and path.is_dir() and ours:
+            shutil.rmtree(path, ignore_errors=True)
+    for folder in LEGACY_DIRS:
         for page in sorted((reports / folder).glob("*.html")):
-            if page not in keep:
-                page.unlink()
+            page.unlink()
+        with contextlib.suppress(OSError):
+            (reports / folder).rmdir()
+    for leftover in sorted(reports.glob(".*.tmp")):
+        leftover.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr when it is a terminal; nothing at all under cron or in a pipe."""
+    if not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("reports"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("pages", total=total)
+        yield lambda: bar.advance(task)
 
 
 def render_markdown(site: Site, reports: Path) -> list[Path]:
     text = environment().get_template("report.md").render(site=site)
-    return [write_atomic(reports / "report.md", text)]
+    path = write_atomic(reports / "report.md", text)
+    _fsync_dir(reports)
+    return [path]
 
 
 def write_reports(warehouse: Path, reports: Path, *, fmt: Format = "html") -> list[Path]:

@@ -226,13 +226,15 @@ def fixture_site(base: Path) -> Path:
 
 
 def pages_of(reports: Path) -> dict[str, Path]:
-    """One page of each type: the index, the seed's organisation-year, the GDP growth indicator, a document."""
-    from jobs.report import org_year_href
+    """One page of each type: the index a reader enters (reports/index.html), the rest from its generation."""
+    from jobs.report import current_generation, org_year_href
 
-    org = reports / org_year_href("南昌市新建区教体局", 2022)
-    indicator = max(reports.glob("indicator/gdp-growth-*.html"), default=None) or sorted(
-        reports.glob("indicator/*.html"))[0]
-    document = sorted(reports.glob("doc/*.html"), key=lambda p: -p.stat().st_size)[0]
+    gen = current_generation(reports)
+    assert gen is not None, reports
+    org = gen / org_year_href("南昌市新建区教体局", 2022)
+    indicator = max(gen.glob("indicator/gdp-growth-*.html"), default=None) or sorted(
+        gen.glob("indicator/*.html"))[0]
+    document = sorted(gen.glob("doc/*.html"), key=lambda p: -p.stat().st_size)[0]
     return {"index": reports / "index.html", "org": org, "indicator": indicator, "document": document}
 
 

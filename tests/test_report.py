@@ -242,7 +242,14 @@ def fixture_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("report")
     warehouse = build_fixture_warehouse(base / "fixture.duckdb")
     report.write_reports(warehouse, base / "reports")
-    return base / "reports"
+    return generation(base / "reports")
+
+
+def generation(reports: Path) -> Path:
+    """The generation folder reports/index.html links into: where a reader's pages are."""
+    found = report.current_generation(reports)
+    assert found is not None and found.is_dir(), reports
+    return found
 
 
 def page(path: Path) -> HTMLParser:
@@ -477,7 +484,8 @@ def test_rendering_twice_gives_byte_identical_files(tmp_path: Path) -> None:
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in second]
     assert [p.stat().st_mtime_ns for p in again] == stamps  # unchanged pages are left alone
     assert warehouse.read_bytes() == before  # opened read-only
-    assert not [p for p in (tmp_path / "a").rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    left = [p for p in (tmp_path / "a").rglob("*") if p.name != report.LOCK_NAME and p.name.startswith(".")]
+    assert not left and not list((tmp_path / "a").rglob("*.tmp"))
 
 
 def test_pages_of_vanished_organisations_are_removed(tmp_path: Path) -> None:
@@ -487,8 +495,16 @@ def test_pages_of_vanished_organisations_are_removed(tmp_path: Path) -> None:
     stale.write_text("old", encoding="utf-8")
     keep = reports / "notes.txt"
     keep.write_text("mine", encoding="utf-8")
+    old_generation = reports / "g" / "0123456789abcdef" / "index.html"
+    killed_run = reports / "g" / ".tmp-0123456789abcdef-x" / "org" / "half.html"
+    for path in (old_generation, killed_run):
+        path.parent.mkdir(parents=True)
+        path.write_text("old", encoding="utf-8")
     report.write_reports(build_fixture_warehouse(tmp_path / "w.duckdb"), reports)
-    assert not stale.exists() and keep.exists()
+    assert keep.exists()
+    assert not stale.exists() and not (reports / "org").exists()  # the layout before generations
+    assert not old_generation.parent.exists() and not killed_run.parent.parent.exists()
+    assert [p.name for p in (reports / "g").iterdir()] == [generation(reports).name]
 
 
 def test_markdown_has_the_same_comparison_with_sources(tmp_path: Path) -> None:
@@ -509,8 +525,8 @@ def test_markdown_has_the_same_comparison_with_sources(tmp_path: Path) -> None:
 def test_hostile_titles_and_text_render_as_text(tmp_path: Path) -> None:
     warehouse = build_fixture_warehouse(tmp_path / "w.duckdb", hostile=True)
     written = report.write_reports(warehouse, tmp_path / "reports")
-    doc_page = tmp_path / "reports" / report.doc_href(_doc_id(EVIL_TEXT))
-    org_page = tmp_path / "reports" / report.org_year_href(EVIL_ORG, 2023)
+    doc_page = generation(tmp_path / "reports") / report.doc_href(_doc_id(EVIL_TEXT))
+    org_page = generation(tmp_path / "reports") / report.org_year_href(EVIL_ORG, 2023)
     assert doc_page in written and org_page in written
     for path in written:
         tree = page(path)
@@ -560,7 +576,7 @@ def _catalog(warehouse: Path, indicator_id: str) -> str:
 
 
 def test_real_seed_page_shows_venues_and_lottery_shops_checked(real: dict[str, Path]) -> None:
-    tree = page(real["reports"] / report.org_year_href(XINJIAN, 2022))
+    tree = page(generation(real["reports"]) / report.org_year_href(XINJIAN, 2022))
     assert cell(row_of(tree, "new_sports_venues"), "value") == "102个"
     shops = row_of(tree, "lottery_shops")
     assert (cell(shops, "value"), cell(shops, "prev"), cell(shops, "change")) == ("90家", "76家", "+14家")
@@ -574,7 +590,7 @@ def test_real_seed_page_shows_venues_and_lottery_shops_checked(real: dict[str, P
 
 
 def test_real_gdp_growth_page_shows_2014_to_2024_with_the_goals(real: dict[str, Path]) -> None:
-    path = real["reports"] / report.indicator_href(_catalog(real["warehouse"], "gdp_growth"), "gdp_growth")
+    path = generation(real["reports"]) / report.indicator_href(_catalog(real["warehouse"], "gdp_growth"), "gdp_growth")
     tree = page(path)
     [state] = [s for s in tree.css("section.series") if s.attributes["data-org"] == STATE]
     ticks = [int(text(t)) for t in state.css("svg text.xtick")]

@@ -467,11 +467,13 @@ def read_document(path: Path, config: DocConfig, *, inbox: Path | None = None) -
     if not text.strip():
         raise DocumentError(path, "has no text", "Remove it, or save the document's text into it")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # The identity ignores white space: a .docx and the .txt saved from it differ only in line breaks.
+    content_id = hashlib.sha256(_SPACES.sub("", text).encode("utf-8")).hexdigest()[:16]
     opening, closing = text[:OPENING_CHARS], text[-CLOSING_CHARS:]
     title, kind = _title_and_kind(opening, config, path)
     rule = config.rule(kind)
     return Document(
-        doc_id=digest[:16],
+        doc_id=content_id,
         source_file=_source_name(path, inbox),
         sha256=digest,
         text=text,

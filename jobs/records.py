@@ -20,7 +20,7 @@ BASES: tuple[Basis, ...] = ("actual", "target", "derived", "change", "change_pct
 class Document:
     """One yearly summary, decoded and normalised; knows nothing of indicators."""
 
-    doc_id: str  # first 16 hex digits of sha256 over the normalised text: same content, same id
+    doc_id: str  # 16 hex digits of sha256 over the normalised text less white space: same content, same id
     source_file: str  # path as found (relative to the inbox where possible)
     sha256: str  # of the normalised text
     text: str  # the normalised text; every char_start/char_end points into it

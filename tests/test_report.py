@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -196,13 +203,19 @@ def national_rows(b: Builder) -> None:
         b.rows["goals"].append((STATE, "gdp_growth", year, low, high, actual, met))
 
 
-def build_fixture_warehouse(path: Path, *, hostile: bool = False) -> Path:
-    """A real DuckDB file with tables named like the warehouse views, filled with rows from the real texts."""
+def build_fixture_warehouse(path: Path, *, hostile: bool = False, shuffle: int | None = None) -> Path:
+    """A real DuckDB file with tables named like the warehouse views, filled with rows from the real texts.
+
+    `shuffle` stores every table's rows in another (seeded) order: what a report shows must not depend on it.
+    """
     b = Builder()
     seed_rows(b)
     national_rows(b)
     if hostile:
         hostile_rows(b)
+    if shuffle is not None:
+        for rows in b.rows.values():
+            random.Random(shuffle).shuffle(rows)
     con = duckdb.connect(str(path))
     try:
         con.execute(DDL)
@@ -488,6 +501,14 @@ def test_rendering_twice_gives_byte_identical_files(tmp_path: Path) -> None:
     assert not left and not list((tmp_path / "a").rglob("*.tmp"))
 
 
+def test_the_order_rows_are_stored_in_changes_no_byte(tmp_path: Path) -> None:
+    stored = report.write_reports(build_fixture_warehouse(tmp_path / "w.duckdb"), tmp_path / "a")
+    shuffled = report.write_reports(build_fixture_warehouse(tmp_path / "s.duckdb", shuffle=7), tmp_path / "b")
+    assert [p.relative_to(tmp_path / "a") for p in stored] == [p.relative_to(tmp_path / "b") for p in shuffled]
+    assert [p.read_bytes() for p in stored] == [p.read_bytes() for p in shuffled]
+    assert (tmp_path / "a" / "index.html").read_bytes() == (tmp_path / "b" / "index.html").read_bytes()
+
+
 def test_pages_of_vanished_organisations_are_removed(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     stale = reports / "org" / "gone-12345678-2020.html"
@@ -658,3 +679,123 @@ def test_the_marked_number_is_the_one_the_offsets_name_not_the_first_lookalike()
     # offsets that do not fit the sentence fall back to finding the number as written
     assert report._fact_span({**fact, "char_start": 5}, sentence) == (sentence.index("10%"), sentence.index("10%") + 3)
     assert report._fact_span({**fact, "raw": "99%"}, sentence) == (None, None)
+
+
+# --------------------------------------------------------------------------- kill -9 while writing
+
+
+def snapshot(reports: Path) -> dict[str, bytes]:
+    """Every file a reader could open (hidden temp folders and the lock file excluded), by path."""
+    return {p.relative_to(reports).as_posix(): p.read_bytes() for p in sorted(reports.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(reports).parts)}
+
+
+def reachable(reports: Path) -> dict[str, bytes]:
+    """Every page a reader reaches from reports/index.html by following links, each required to exist."""
+    seen: dict[str, bytes] = {}
+    todo = ["index.html"]
+    while todo:
+        rel = todo.pop()
+        if rel in seen:
+            continue
+        path = reports / rel
+        assert path.is_file(), f"{rel} is linked from the report but missing"
+        data = path.read_bytes()
+        assert data.rstrip().endswith(b"</html>"), f"{rel} is cut short"
+        seen[rel] = data
+        for node in HTMLParser(data.decode("utf-8")).css("a[href]"):
+            href = (node.attributes.get("href") or "").split("#")[0]
+            if href and "://" not in href:
+                todo.append("/".join(_normal(f"{Path(rel).parent.as_posix()}/{href}")))
+    return seen
+
+
+def _normal(rel: str) -> list[str]:
+    parts: list[str] = []
+    for part in rel.split("/"):
+        if part == "..":
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return parts
+
+
+def tongbi_report(warehouse: Path, reports: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", "report", "--warehouse", str(warehouse), "--reports", str(reports)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def timed_report(warehouse: Path, old_reports: Path, reports: Path) -> tuple[float, float]:
+    """How long an uninterrupted report over the old one takes, and how long of it a new generation is written."""
+    shutil.copytree(old_reports, reports)
+    started = time.monotonic()
+    proc = tongbi_report(warehouse, reports)
+    writing_from = None
+    while proc.poll() is None:
+        if writing_from is None and list((reports / "g").glob(".tmp-*")):
+            writing_from = time.monotonic()
+        time.sleep(0.001)
+    ended = time.monotonic()
+    assert proc.returncode == 0 and writing_from is not None
+    return ended - started, ended - writing_from
+
+
+@pytest.mark.slow
+def test_kill_9_while_writing_leaves_a_whole_old_or_new_report(built: dict[str, Path], tmp_path: Path) -> None:
+    """A real `tongbi report` killed at random moments (seeded), half of them once it is writing pages.
+
+    After each kill every page reachable from reports/index.html exists, is whole and belongs to the old report or
+    to the new one, never a mix; a clean run afterwards gives exactly the files of a run never interrupted.
+    """
+    from jobs.run import run_job
+    from jobs.settings import Settings
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(built["inbox"], inbox)
+    (inbox / SEED.name).unlink()  # the new data: one document fewer, so pages and the index differ
+    settings = Settings(inbox=inbox, schemas=ROOT / "schemas", warehouse=tmp_path / "new.duckdb",
+                        reports=tmp_path / "unused")
+    assert run_job(settings, reports=False).exit_code in (0, 1)
+
+    old_reports, new_reports, lab = tmp_path / "old", tmp_path / "new", tmp_path / "lab"
+    for warehouse, folder in ((built["warehouse"], old_reports), (settings.warehouse, new_reports)):
+        proc = tongbi_report(warehouse, folder)
+        assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+    old, new = snapshot(old_reports), snapshot(new_reports)
+    assert old["index.html"] != new["index.html"]
+    duration, writing = timed_report(settings.warehouse, old_reports, tmp_path / "timed")
+
+    rng = random.Random(20261129)
+    outcomes: Counter[str] = Counter()
+    for index in range(24):
+        shutil.rmtree(lab, ignore_errors=True)
+        shutil.copytree(old_reports, lab)  # the old report, published
+        proc = tongbi_report(settings.warehouse, lab)
+        if index % 2:
+            # once a new generation is being written (its hidden temp folder exists), a moment inside the writing
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and not list((lab / "g").glob(".tmp-*")) and time.monotonic() < deadline:
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, writing / 2))
+        else:
+            time.sleep(rng.uniform(0, duration))
+        proc.send_signal(signal.SIGKILL)
+        code = proc.wait(timeout=60)
+        mid_write = bool(list((lab / "g").glob(".tmp-*")))
+        seen = reachable(lab)
+        side = "new" if seen["index.html"] == new["index.html"] else "old"
+        expected = new if side == "new" else old
+        assert seen["index.html"] == expected["index.html"], f"kill {index}: index.html is neither old nor new"
+        for rel, data in seen.items():
+            assert expected.get(rel) == data, f"kill {index}: {rel} is not the {side} report's page"
+        assert set(seen) == {r for r in expected if r.endswith(".html")}  # every page, all of one report
+        how = " (killed while writing)" if mid_write else " (finished first)" if code == 0 else ""
+        outcomes[side + how] += 1
+        if index % 6 == 5:
+            assert tongbi_report(settings.warehouse, lab).wait(timeout=60) == 0
+            assert snapshot(lab) == new  # byte-identical to the uninterrupted run, leftovers gone
+            assert not list(lab.rglob(".tmp*")) and not list(lab.rglob("*.tmp"))
+    print(f"\n24 kills (the uninterrupted report took {duration:.2f} s, writing {writing:.3f} s of it): "
+          f"{dict(sorted(outcomes.items()))}")
+    assert outcomes["old (killed while writing)"] >= 1 and any(k.startswith("new") for k in outcomes)

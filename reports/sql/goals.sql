@@ -2,7 +2,7 @@
 with final as (
     select org, indicator_id, year, target, target_high, actual, met
     from goals
-    order by org, indicator_id, year
+    order by org, indicator_id, year, target, target_high, actual, met
 )
 
 select * from final

@@ -2,7 +2,7 @@
 with final as (
     select catalog, indicator_id, name, unit, aliases
     from indicators
-    order by catalog, indicator_id
+    order by catalog, indicator_id, name, unit, aliases
 )
 
 select * from final

@@ -2,7 +2,7 @@
 with final as (
     select org, indicator_id, year, value, prev_year, prev_value, change, change_pct, stated_change_pct, "check"
     from yoy
-    order by org, indicator_id, year
+    order by org, indicator_id, year, value, prev_year, prev_value, change, change_pct, stated_change_pct, "check"
 )
 
 select * from final

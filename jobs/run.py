@@ -21,34 +21,48 @@ overrides the level.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import inspect
 import json
 import logging
+import multiprocessing
 import os
 import secrets
+import signal
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
+
+import polars as pl
 
 from jobs import catalog as catalogs_
 from jobs import doctypes, facts, lock, read, units
 from jobs import match as matching
 from jobs import warehouse as wh
 from jobs.errors import BusyError, CatalogError, DocumentError, StorageError, TongbiError, UsageError
-from jobs.records import Document, Fact, Observation
+from jobs.records import Document
 from jobs.settings import Settings
 
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 Status = Literal["ok", "rejected", "failed", "busy"]
 # Parsed documents are held in memory until this many (or this much text) are pending, then written into
 # the open load transaction: memory stays bounded by one batch, however large the inbox.
-BATCH_DOCUMENTS = 64
-BATCH_CHARS = 4_000_000
+BATCH_DOCUMENTS = 256
+BATCH_CHARS = 8_000_000
+WORKERS_ENV = "TONGBI_WORKERS"  # how many processes extract documents; default: every core
+POOL_MIN = 16  # fewer documents to extract than this are done in-process (starting workers costs ~1 s)
+IN_FLIGHT_PER_WORKER = 4  # documents queued ahead per worker: keeps cores busy, memory flat
+DATA_KEY = "data_run_id"  # warehouse_meta: the last run that changed what the reports show
 LOG_ENV = "TONGBI_LOG"  # debug|info|warning: overrides the level chosen from whether stderr is a terminal
 # The code that turns stored text into facts and observations (read only makes the Document, which is stored).
 _STAGES = (doctypes, facts, catalogs_, units, matching)
@@ -81,12 +95,38 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class Parsed:
-    """One document read, extracted and matched, ready to load."""
+    """One document read, extracted and matched, ready to load (rows as frames: cheap to pass between processes)."""
 
     document: Document
-    facts: tuple[Fact, ...]
-    observations: tuple[Observation, ...]
+    facts: pl.DataFrame
+    observations: pl.DataFrame
     catalog: str | None
+
+
+Note = tuple[int, str]  # (logging level, message) from a worker, logged by the parent with the run id
+
+
+@dataclass(frozen=True)
+class Job:
+    """One candidate file that is not skipped on (size, mtime): examined in a worker."""
+
+    path: Path
+    inbox: Path | None
+    key: str
+    before: wh.FileState | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What examining one file found; applied to the run by the parent, in file order."""
+
+    key: str
+    parsed: Parsed | None = None  # the file holds content that was read and parsed
+    state: wh.FileState | None = None  # what to remember about the file (None: read again next run)
+    unchanged: bool = False  # touched, same bytes
+    rejection: str | None = None
+    changed_while_read: bool = False
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass
@@ -104,16 +144,25 @@ class Batch:
     """Rows of parsed documents, written into the open load transaction a few documents at a time.
 
     Memory stays bounded by BATCH_DOCUMENTS documents or BATCH_CHARS of text, however large the inbox.
+    Two new versions that would retire one another (same source file, or same org/kind/year) never share
+    a batch, so a batch loads exactly what loading its documents one by one would.
     """
 
     def __init__(self, copy: wh.WorkingCopy, run_id: str, loaded_at: datetime) -> None:
         self.copy, self.run_id, self.loaded_at = copy, run_id, loaded_at
         self.pending: list[tuple[Parsed, bool]] = []
+        self.keys: set[tuple[object, ...]] = set()
         self.chars = 0
+        self.known = copy.known_doc_ids()  # a doc_id never loaded has no rows to replace
 
     def add(self, parsed: Parsed, *, new_version: bool) -> None:
+        doc = parsed.document
+        keys = {("file", doc.source_file), ("period", doc.org, doc.kind, doc.period_year)} if new_version else set()
+        if keys & self.keys:
+            self.flush()
+        self.keys |= keys
         self.pending.append((parsed, new_version))
-        self.chars += parsed.document.chars
+        self.chars += doc.chars
         if len(self.pending) >= BATCH_DOCUMENTS or self.chars >= BATCH_CHARS:
             self.flush()
 
@@ -121,15 +170,17 @@ class Batch:
         if not self.pending:
             return
         every = [parsed for parsed, _ in self.pending]
-        for parsed, new_version in self.pending:
-            if new_version:
-                self.copy.add_version(parsed.document, run_id=self.run_id, loaded_at=self.loaded_at)
-        ids = [p.document.doc_id for p in every]
+        self.copy.add_versions(
+            [parsed.document for parsed, new in self.pending if new], run_id=self.run_id, loaded_at=self.loaded_at
+        )
         # Replaced, not only added: a version loaded again may carry facts of an older extractor, and its
         # observations (made now) must point at the facts made now.
-        self.copy.replace_facts(ids, ((p.document.doc_id, p.facts) for p in every))
-        self.copy.replace_observations(ids, ((p.catalog, o) for p in every for o in p.observations))
+        stale = [p.document.doc_id for p in every if p.document.doc_id in self.known]
+        self.copy.replace_fact_frame(stale, pl.concat([p.facts for p in every], how="vertical"))
+        self.copy.replace_observation_frame(stale, pl.concat([p.observations for p in every], how="vertical"))
+        self.known.update(p.document.doc_id for p in every)
         self.pending.clear()
+        self.keys.clear()
         self.chars = 0
 
 
@@ -144,6 +195,44 @@ def ingest(settings: Settings, paths: Sequence[Path]) -> RunResult:
 
 
 # ---------------------------------------------------------------- pipeline pieces
+
+
+def _reports_stamp(settings: Settings) -> Path:
+    """Beside the warehouse: which data (and which report code) the reports folder was last written from."""
+    return settings.warehouse.with_name(f".{settings.warehouse.name}.reports")
+
+
+def _reports_key(settings: Settings, data: str) -> str:
+    from jobs import report
+
+    digest = hashlib.sha256(data.encode() + b"\0" + Path(report.__file__).read_bytes())
+    folder = Path(report.__file__).resolve().parent.parent / "reports"
+    for path in sorted(p for part in ("templates", "sql") for p in (folder / part).rglob("*") if p.is_file()):
+        digest.update(path.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{digest.hexdigest()} {settings.reports.resolve()}\n"
+
+
+def update_reports(settings: Settings, *, force: bool = False) -> tuple[Path, ...] | None:
+    """Write the reports unless they were written from exactly this data with this code; None when skipped.
+
+    The data is named by `data_run_id` in the warehouse, set by every run that changed a row the reports
+    read (a run that loads nothing keeps it). The note is written only after the reports, so a run killed
+    while writing them leaves reports that the next run writes again.
+    """
+    from jobs import report
+
+    key = _reports_key(settings, wh.published_meta(settings.warehouse, DATA_KEY) or "")
+    stamp = _reports_stamp(settings)
+    with suppress(OSError):
+        if not force and stamp.read_text(encoding="utf-8") == key and (settings.reports / "index.html").exists():
+            return None
+    wh.crash_point("reports")
+    written = tuple(report.write_reports(settings.warehouse, settings.reports))
+    with suppress(OSError):  # without the note the next run only writes the same reports again
+        temporary = stamp.with_name(stamp.name + ".new")
+        temporary.write_text(key, encoding="utf-8")
+        os.replace(temporary, stamp)
+    return written
 
 
 def new_run_id() -> str:
@@ -186,19 +275,153 @@ def indicator_rows(catalogs: Iterable[catalogs_.Catalog]) -> list[wh.IndicatorRo
     ]
 
 
-def parse(doc: Document, pipeline: Pipeline, log: logging.LoggerAdapter[logging.Logger]) -> Parsed:
-    """Facts and observations of one document."""
-    found = tuple(facts.extract(doc.text))
+def parse(doc: Document, pipeline: Pipeline) -> tuple[Parsed, tuple[Note, ...]]:
+    """Facts and observations of one document, and what the log should say about it."""
+    found = facts.extract(doc.text)
+    frame = wh.fact_frame([(doc.doc_id, found)])
     catalog = catalogs_.for_document(pipeline.catalogs, doc)
     if catalog is None:
-        log.info("%s: no catalog applies to it (kind %s); facts only", doc.source_file, doc.kind)
-        return Parsed(doc, found, (), None)
+        note = (logging.INFO, f"{doc.source_file}: no catalog applies to it (kind {doc.kind}); facts only")
+        return Parsed(doc, frame, wh.observation_frame(()), None), (note,)
     try:
         rule = pipeline.config.rule(doc.kind)
     except KeyError as error:
-        log.warning("%s: %s; loaded without observations", doc.source_file, error.args[0])
-        return Parsed(doc, found, (), catalog.id)
-    return Parsed(doc, found, tuple(matching.match(doc, list(found), catalog, rule)), catalog.id)
+        note = (logging.WARNING, f"{doc.source_file}: {error.args[0]}; loaded without observations")
+        return Parsed(doc, frame, wh.observation_frame(()), catalog.id), (note,)
+    observations = matching.match(doc, found, catalog, rule)
+    return Parsed(doc, frame, wh.observation_frame((catalog.id, o) for o in observations), catalog.id), ()
+
+
+def _too_big_to_hash(path: Path, size: int) -> bool:
+    """Whether read_document would refuse the file unread for its size (then it is not hashed either)."""
+    limit = read.MAX_DOCX_BYTES if path.suffix.lower() == ".docx" else read.MAX_TEXT_BYTES
+    return size > limit
+
+
+def examine(job: Job, pipeline: Pipeline) -> Outcome:
+    """Read, hash, extract and match one file; runs in a worker process (or in the run's own process)."""
+    path, before = job.path, job.before
+    try:
+        stat = path.stat()
+        # Only a known file of the same size can hold the same bytes; it alone is hashed before reading.
+        # (A symlink is left to read_document, which decides whether its target may be read at all.)
+        if (
+            before and before.size == stat.st_size and not path.is_symlink()
+            and not _too_big_to_hash(path, stat.st_size)
+        ):
+            digest = wh.file_sha256(path)
+            if before.bytes_sha256 == digest:  # touched, same bytes: remember the new mtime only
+                state = wh.FileState(job.key, stat.st_size, stat.st_mtime_ns, digest, before.doc_id)
+                return Outcome(job.key, state=state, unchanged=True)
+        doc = read.read_document(path, pipeline.config, inbox=job.inbox)
+        # Hashed after a successful read, so a file read_document refuses unread (too big) is never read.
+        digest = wh.file_sha256(path)
+        settled = path.stat()
+    except DocumentError as error:
+        return Outcome(job.key, rejection=str(error))
+    except OSError as error:
+        problem = DocumentError(path, f"could not be read ({error.strerror})", "Check the file and its permissions")
+        return Outcome(job.key, rejection=str(problem))
+    parsed, notes = parse(doc, pipeline)
+    if (settled.st_size, settled.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+        # Written to while we read it: load what we read, but remember nothing, so it is read again.
+        return Outcome(job.key, parsed=parsed, changed_while_read=True, notes=notes)
+    state = wh.FileState(job.key, stat.st_size, stat.st_mtime_ns, digest, doc.doc_id)
+    return Outcome(job.key, parsed=parsed, state=state, notes=notes)
+
+
+# ---------------------------------------------------------------- the worker pool
+
+# Set in each worker process by _start_worker: the pipeline of the run that started the pool.
+_WORKER_PIPELINE: Pipeline | None = None
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def workers() -> int:
+    """How many processes extract documents: TONGBI_WORKERS, or every core this process may use."""
+    chosen = os.environ.get(WORKERS_ENV, "").strip()
+    if chosen:
+        try:
+            return max(1, int(chosen))
+        except ValueError:
+            raise UsageError(
+                f"{WORKERS_ENV}={chosen!r} is not a number. Set it to how many processes extract documents, e.g. 2."
+            ) from None
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the run dies, even by kill -9, so no orphan keeps files open."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pool's own pipe still ends idle workers
+        pass
+    if os.getppid() != parent:  # the run died before prctl took effect
+        os._exit(1)
+
+
+def _start_worker(pipeline: Pipeline, parent: int) -> None:
+    global _WORKER_PIPELINE
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the pool
+    _WORKER_PIPELINE = pipeline
+
+
+def _examine_in_worker(job: Job) -> Outcome:
+    if _WORKER_PIPELINE is None:
+        raise RuntimeError("worker started without a pipeline")
+    return examine(job, _WORKER_PIPELINE)
+
+
+def _parse_in_worker(doc: Document) -> tuple[Parsed, tuple[Note, ...]]:
+    if _WORKER_PIPELINE is None:
+        raise RuntimeError("worker started without a pipeline")
+    return parse(doc, _WORKER_PIPELINE)
+
+
+class Pool:
+    """Worker processes started on first use; results come back in submission order, a bounded window ahead.
+
+    `spawn`, not `fork`: the parent holds a DuckDB connection and polars threads, neither safe across fork.
+    Fewer than POOL_MIN documents are done in the run's own process, where starting workers would cost more.
+    """
+
+    def __init__(self, pipeline: Pipeline, size: int) -> None:
+        self.pipeline, self.size = pipeline, size
+        self.executor: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self.executor is None:
+            context = multiprocessing.get_context("spawn")
+            self.executor = ProcessPoolExecutor(
+                self.size, mp_context=context, initializer=_start_worker, initargs=(self.pipeline, os.getpid())
+            )
+        return self.executor
+
+    def map(
+        self, local: Callable[[_In], _Out], remote: Callable[[_In], _Out], items: Sequence[_In] | Iterable[_In],
+        count: int,
+    ) -> Iterator[_Out]:
+        if self.size <= 1 or count < POOL_MIN:
+            yield from (local(item) for item in items)
+            return
+        executor = self._executor()
+        window: deque[Future[_Out]] = deque()
+        for item in items:
+            window.append(executor.submit(remote, item))
+            if len(window) >= self.size * IN_FLIGHT_PER_WORKER:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
 
 
 def source_key(path: Path, inbox: Path | None) -> str:
@@ -299,6 +522,7 @@ class _Run:
         self.run_id = new_run_id()
         self.started = _now()
         self.fingerprint: str | None = None
+        self.workers = 1
 
     def execute(self, paths: list[Path] | None, *, reports: bool) -> RunResult:
         clock = time.monotonic()
@@ -355,6 +579,7 @@ class _Run:
             pipeline = load_pipeline(self.settings.schemas)
             self.fingerprint = pipeline.fingerprint
             files = candidates(self.settings, paths)
+            self.workers = workers()
         except (CatalogError, UsageError) as error:
             return self._fail(error)
         log.info("phase: open working copy")
@@ -390,55 +615,49 @@ class _Run:
             tuple(scan.rejections), message, written,
         )
 
-    def _scan(self, files: list[tuple[Path, Path | None]], pipeline: Pipeline, scan: Scan, batch: Batch) -> None:
+    def _scan(self, files: list[tuple[Path, Path | None]], pool: Pool, scan: Scan, batch: Batch) -> None:
         known = batch.copy.file_states()
         current = set(batch.copy.current_doc_ids())
-        with _progress(self.console, len(files)) as bar:
-            for path, inbox in files:
-                parsed = self._scan_one(scan, path, inbox, known, current, pipeline)
+        jobs: list[Job] = []
+        for path, inbox in files:
+            key = source_key(path, self.settings.inbox)  # unique across inbox and ingested folders
+            before = known.get(key)
+            with suppress(OSError):  # a file that cannot be stat'ed is examined, and rejected, with a message
+                stat = path.stat()
+                if before and (before.size, before.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                    scan.unchanged += 1  # not even read
+                    continue
+            jobs.append(Job(path, inbox, key, before))
+        self.log.info("phase: reading %d new or changed files of %d", len(jobs), len(files))
+        with _progress(self.console, len(jobs)) as bar:
+            local = partial(examine, pipeline=pool.pipeline)
+            for outcome in pool.map(local, _examine_in_worker, jobs, len(jobs)):
+                parsed = self._apply(scan, outcome, current)
                 if parsed is not None:
                     batch.add(parsed, new_version=True)
                 if bar is not None:
                     bar.advance(bar.task_ids[0])  # type: ignore[attr-defined]
         batch.flush()
 
-    def _scan_one(
-        self, scan: Scan, path: Path, inbox: Path | None, known: dict[str, wh.FileState], current: set[str],
-        pipeline: Pipeline,
-    ) -> Parsed | None:
-        """The parsed document when the file holds a new version; None when unchanged or rejected."""
-        key = source_key(path, self.settings.inbox)  # unique across inbox and ingested folders
-        before = known.get(key)
-        try:
-            stat = path.stat()
-            if before and (before.size, before.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                scan.unchanged += 1  # not even read
-                return None
-            # Only a known file of the same size can hold the same bytes; it alone is hashed before reading.
-            # (A symlink is left to read_document, which decides whether its target may be read at all.)
-            if before and before.size == stat.st_size and not path.is_symlink():
-                digest = wh.file_sha256(path)
-                if before.bytes_sha256 == digest:
-                    scan.unchanged += 1  # touched, same bytes: remember the new mtime only
-                    scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, before.doc_id))
-                    return None
-            doc = read.read_document(path, pipeline.config, inbox=inbox)
-            # Hashed after a successful read, so a file read_document refuses unread (too big) is never read.
-            digest = wh.file_sha256(path)
-            settled = path.stat()
-        except DocumentError as error:
-            scan.rejections.append(str(error))
-            self.log.warning("rejected %s", error)
+    def _note(self, notes: Iterable[Note]) -> None:
+        for level, message in notes:
+            self.log.log(level, "%s", message)
+
+    def _apply(self, scan: Scan, outcome: Outcome, current: set[str]) -> Parsed | None:
+        """Count one examined file; the parsed document when it holds a new version."""
+        key = outcome.key
+        if outcome.rejection is not None:
+            scan.rejections.append(outcome.rejection)
+            self.log.warning("rejected %s", outcome.rejection)
             return None
-        except OSError as error:
-            problem = DocumentError(path, f"could not be read ({error.strerror})", "Check the file and its permissions")
-            scan.rejections.append(str(problem))
-            self.log.warning("rejected %s", problem)
-            return None
-        if (settled.st_size, settled.st_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            scan.files.append(wh.FileState(key, stat.st_size, stat.st_mtime_ns, digest, doc.doc_id))
-        else:  # written to while we read it: load what we read, but remember nothing, so it is read again
+        if outcome.state is not None:
+            scan.files.append(outcome.state)
+        if outcome.changed_while_read:
             self.log.warning("%s: changed while being read; it will be read again on the next run", key)
+        if outcome.unchanged or outcome.parsed is None:
+            scan.unchanged += 1  # touched, same bytes: only the new mtime is remembered
+            return None
+        doc = outcome.parsed.document
         if doc.doc_id in current:
             scan.unchanged += 1  # same content as a current document, under another name or encoding
             self.log.info("%s: same content as a loaded document (%s)", key, doc.doc_id)
@@ -448,7 +667,8 @@ class _Run:
         current.add(doc.doc_id)
         scan.loaded.append(doc.doc_id)
         self.log.info("%s: new version %s (%s %s %d)", key, doc.doc_id, doc.org, doc.kind, doc.period_year)
-        return parse(doc, pipeline, self.log)
+        self._note(outcome.notes)
+        return outcome.parsed
 
     def _load(
         self, copy: wh.WorkingCopy, files: list[tuple[Path, Path | None]], pipeline: Pipeline, scan: Scan
@@ -456,37 +676,49 @@ class _Run:
         """Everything of this run in one transaction; returns the number of new versions."""
         stale = copy.meta("pipeline_sha256") != pipeline.fingerprint
         loaded_at = _now()
-        with copy.transaction():
-            batch = Batch(copy, self.run_id, loaded_at)
-            self.log.info("phase: reading %d files", len(files))
-            self._scan(files, pipeline, scan, batch)
-            wh.crash_point("read")
-            self.log.info("phase: loading")
-            if stale:
-                self._rematch(copy, scan, pipeline, batch)
-                copy.replace_indicators(indicator_rows(pipeline.catalogs))
-                copy.set_meta("pipeline_sha256", pipeline.fingerprint)
-            copy.record_files(scan.files, loaded_at)
-            message = "; ".join(scan.rejections)
-            status = "rejected" if scan.rejections else "ok"
-            copy.record_run(self._row(status, scan, loaded=len(scan.loaded), message=message))
+        pool = Pool(pipeline, self.workers)
+        try:
+            with copy.transaction():
+                batch = Batch(copy, self.run_id, loaded_at)
+                self._scan(files, pool, scan, batch)
+                wh.crash_point("read")
+                self.log.info("phase: loading")
+                if stale:
+                    self._rematch(copy, scan, pool, batch)
+                    copy.replace_indicators(indicator_rows(pipeline.catalogs))
+                    copy.set_meta("pipeline_sha256", pipeline.fingerprint)
+                if stale or scan.loaded or copy.meta(DATA_KEY) is None:
+                    copy.set_meta(DATA_KEY, self.run_id)  # the reports read other data now
+                copy.record_files(scan.files, loaded_at)
+                message = "; ".join(scan.rejections)
+                status = "rejected" if scan.rejections else "ok"
+                copy.record_run(self._row(status, scan, loaded=len(scan.loaded), message=message))
+        finally:
+            pool.close()
         return len(scan.loaded)
 
-    def _rematch(self, copy: wh.WorkingCopy, scan: Scan, pipeline: Pipeline, batch: Batch) -> None:
+    def _rematch(self, copy: wh.WorkingCopy, scan: Scan, pool: Pool, batch: Batch) -> None:
         """Catalogs or extractor changed: every current document not loaded now is extracted and matched again."""
         fresh = set(scan.loaded)
         ids = [doc_id for doc_id in copy.current_doc_ids() if doc_id not in fresh]
         if ids:
             self.log.info("catalogs or extractor changed: re-matching %d current documents", len(ids))
-        for start in range(0, len(ids), BATCH_DOCUMENTS):
-            for doc in copy.current_documents(ids[start : start + BATCH_DOCUMENTS]):
-                batch.add(parse(doc, pipeline, self.log), new_version=False)
+
+        def documents() -> Iterator[Document]:
+            for start in range(0, len(ids), BATCH_DOCUMENTS):
+                yield from copy.current_documents(ids[start : start + BATCH_DOCUMENTS])
+
+        local = partial(parse, pipeline=pool.pipeline)
+        for parsed, notes in pool.map(local, _parse_in_worker, documents(), len(ids)):
+            self._note(notes)
+            batch.add(parsed, new_version=False)
         batch.flush()
 
     def _reports(self) -> tuple[Path, ...]:
-        from jobs import report
-
         self.log.info("phase: reports")
-        wh.crash_point("reports")
-        return tuple(report.write_reports(self.settings.warehouse, self.settings.reports))
+        written = update_reports(self.settings)
+        if written is None:
+            self.log.info("reports: already written from this data; left as they are")
+            return ()
+        return written
 

@@ -214,6 +214,11 @@ _INDICATOR_SCHEMA: dict[str, Any] = {
     "catalog": pl.Utf8, "indicator_id": pl.Utf8, "name": pl.Utf8, "unit": pl.Utf8,
     "aliases": pl.List(pl.Utf8), "detail": pl.Utf8,
 }
+_VERSION_SCHEMA: dict[str, Any] = {
+    "position": pl.Int32, "doc_id": pl.Utf8, "org": pl.Utf8, "title": pl.Utf8, "kind": pl.Utf8,
+    "period_year": pl.Int32, "published_on": pl.Date, "doc_number": pl.Utf8, "source_file": pl.Utf8,
+    "sha256": pl.Utf8, "chars": pl.Int32, "encoding": pl.Utf8, "warnings": pl.List(pl.Utf8), "text": pl.Utf8,
+}
 _FILE_SCHEMA: dict[str, Any] = {
     "source_file": pl.Utf8, "size": pl.Int64, "mtime_ns": pl.Int64, "bytes_sha256": pl.Utf8,
     "doc_id": pl.Utf8, "seen_at": pl.Datetime("us"),
@@ -234,6 +239,15 @@ def fact_frame(batch: Iterable[tuple[str, Sequence[Fact]]]) -> pl.DataFrame:
         for doc_id, facts in batch
         for i, f in enumerate(facts)
     ), _FACT_SCHEMA)
+
+
+def version_frame(docs: Sequence[Document]) -> pl.DataFrame:
+    """New versions with their text, numbered 1… in load order."""
+    return _frame((
+        (i, d.doc_id, d.org, d.title, d.kind, d.period_year, d.published_on, d.doc_number, d.source_file,
+         d.sha256, d.chars, d.encoding, list(d.warnings), d.text)
+        for i, d in enumerate(docs, start=1)
+    ), _VERSION_SCHEMA)
 
 
 def observation_frame(batch: Iterable[tuple[str | None, Observation]]) -> pl.DataFrame:
@@ -366,7 +380,8 @@ class WorkingCopy:
             copy._con = connect(copy.path, label=published)
             with storage_errors(published, "read the warehouse"):
                 apply_schema(copy.con, sql_dir)
-                verify_tables(copy.con)
+                if not is_as_published(published):
+                    verify_tables(copy.con)
         except BaseException:
             copy.discard()
             raise
@@ -411,6 +426,7 @@ class WorkingCopy:
             os.replace(self.path, self.published)
             crash_point("replaced")
             _fsync(self.published.parent, directory=True)
+        remember_published(self.published)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- the one transaction of a load
@@ -487,6 +503,10 @@ class WorkingCopy:
             for r in rows
         ]
 
+    def known_doc_ids(self) -> set[str]:
+        """Every doc_id ever loaded, current or superseded."""
+        return {str(r[0]) for r in self._run("known_doc_ids").fetchall()}
+
     def current_doc_ids(self) -> list[str]:
         """The doc_id of every current version, oldest load first."""
         return [str(r[0]) for r in self._run("current_doc_ids").fetchall()]
@@ -500,16 +520,28 @@ class WorkingCopy:
 
     def add_version(self, doc: Document, *, run_id: str, loaded_at: datetime) -> None:
         """Make `doc` the current version, retiring the current one with its source file or org/kind/year."""
+        self.add_versions([doc], run_id=run_id, loaded_at=loaded_at)
+
+    def add_versions(self, docs: Sequence[Document], *, run_id: str, loaded_at: datetime) -> None:
+        """Make each of `docs` a current version, as `add_version` one after another would.
+
+        Three statements per batch instead of three per document. The caller keeps two documents with the
+        same source file or org/kind/year out of one batch (the later one must retire the earlier).
+        """
         self._require_transaction()
-        key = {"doc_id": doc.doc_id, "source_file": doc.source_file, "org": doc.org, "kind": doc.kind,
-               "period_year": doc.period_year, "loaded_at": loaded_at}
-        self._run("supersede_versions", key)
-        self._run("insert_document_version", {
-            **key, "title": doc.title, "published_on": doc.published_on, "doc_number": doc.doc_number,
-            "sha256": doc.sha256, "chars": doc.chars, "encoding": doc.encoding, "warnings": list(doc.warnings),
-            "run_id": run_id,
-        })
-        self._run("insert_document_text", {"doc_id": doc.doc_id, "text": doc.text})
+        frame = version_frame(docs)
+        if frame.height == 0:
+            return
+        params = {"loaded_at": loaded_at, "run_id": run_id}
+        with storage_errors(self.published, "bulk-load document versions into the working copy"):
+            self.con.register("version_batch", _ArrowStream(frame))
+            try:
+                self._run("supersede_version_batch", {"loaded_at": loaded_at})
+                self._run("insert_version_batch", params)
+                self._run("insert_text_batch")
+            finally:
+                with suppress(duckdb.Error):
+                    self.con.unregister("version_batch")
 
     def add_facts(self, batch: Iterable[tuple[str, Sequence[Fact]]]) -> None:
         self._require_transaction()
@@ -528,6 +560,20 @@ class WorkingCopy:
         self._require_transaction()
         self._run("delete_observation_rows", {"doc_ids": sorted(set(doc_ids))})
         self._insert_batch("insert_observation_rows", "observation_batch", observation_frame(batch))
+
+    def replace_fact_frame(self, doc_ids: Sequence[str], frame: pl.DataFrame) -> None:
+        """Delete the facts of `doc_ids` (skipped when empty: new documents have none), then load `frame`."""
+        self._require_transaction()
+        if doc_ids:
+            self._run("delete_fact_rows", {"doc_ids": sorted(set(doc_ids))})
+        self._insert_batch("insert_fact_rows", "fact_batch", frame)
+
+    def replace_observation_frame(self, doc_ids: Sequence[str], frame: pl.DataFrame) -> None:
+        """Delete the observations of `doc_ids` (skipped when empty), then load `frame`."""
+        self._require_transaction()
+        if doc_ids:
+            self._run("delete_observation_rows", {"doc_ids": sorted(set(doc_ids))})
+        self._insert_batch("insert_observation_rows", "observation_batch", frame)
 
     def replace_indicators(self, rows: Iterable[IndicatorRow]) -> None:
         self._require_transaction()
@@ -559,6 +605,38 @@ def verify_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'select bit_xor(hash(t)) from "{table}" as t').fetchall()
 
 
+def _published_stamp(published: Path) -> Path:
+    return published.with_name(f".{published.name}.published")
+
+
+def _identity(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_dev} {stat.st_ino} {stat.st_size} {stat.st_mtime_ns}\n"
+
+
+def remember_published(published: Path) -> None:
+    """Note the identity of the file this run published and checked, so the next run need not read it all.
+
+    Best effort: without the note the next run verifies every block again, which is only slower.
+    """
+    stamp = _published_stamp(published)
+    with suppress(OSError):
+        temporary = stamp.with_name(stamp.name + ".new")
+        temporary.write_text(_identity(published), encoding="utf-8")
+        os.replace(temporary, stamp)
+
+
+def is_as_published(published: Path) -> bool:
+    """Whether the published file is still exactly the one tongbi wrote (device, inode, size, mtime).
+
+    Anything else — truncated, overwritten, copied in from a backup — is read block by block before use.
+    """
+    try:
+        return _published_stamp(published).read_text(encoding="utf-8") == _identity(published)
+    except OSError:
+        return False
+
+
 def _as_date(value: object) -> date | None:
     return value if isinstance(value, date) else None
 
@@ -582,6 +660,17 @@ def record_run_only(published: Path, row: RunRow, *, sql_dir: Path = SQL_DIR) ->
         copy.publish()
     finally:
         copy.discard()
+
+
+def published_meta(published: Path, key: str) -> str | None:
+    """A value of warehouse_meta in the published warehouse, read through a read-only connection."""
+    con = connect(published, read_only=True)
+    try:
+        with storage_errors(published, "read the warehouse"):
+            row = con.execute(read_sql("meta_value"), {"key": key}).fetchone()
+    finally:
+        con.close()
+    return None if row is None else str(row[0])
 
 
 def file_sha256(path: Path) -> str:

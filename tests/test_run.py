@@ -508,4 +508,4 @@ def test_progress_and_phases_on_a_terminal(settings: Settings) -> None:
     os.close(primary)
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0
-    assert "INFO phase: reading 3 files" in screen and "INFO phase: publishing" in screen
+    assert "INFO phase: reading 3 new or changed files of 3" in screen and "INFO phase: publishing" in screen

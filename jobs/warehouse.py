@@ -34,6 +34,9 @@ from jobs.settings import ROOT
 SQL_DIR = ROOT / "warehouse" / "sql"
 # DuckDB 2.0 writes a format DuckDB 1.5 (the CLI on PyPI) refuses; pin the oldest format analysts read.
 STORAGE_VERSION = "v1.5.0"
+# The loading connection's buffer pool: beyond it DuckDB writes blocks out instead of growing, so the run's
+# memory stays flat however large the warehouse (the workers and batches need the rest of the ~1.5 GB).
+LOAD_MEMORY_LIMIT = "512MB"
 # Every DuckDB file starts with an 8-byte checksum and then this magic.
 _MAGIC = b"DUCK"
 _MAGIC_OFFSET = 8
@@ -345,7 +348,7 @@ def _fsync(path: Path, *, directory: bool = False) -> None:
 def connect(path: Path, *, read_only: bool = False, label: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that writes the storage format DuckDB 1.5 reads; errors name `label` or `path`."""
     config: dict[str, str | bool | int | float | list[str]] = (
-        {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+        {} if read_only else {"storage_compatibility_version": STORAGE_VERSION, "memory_limit": LOAD_MEMORY_LIMIT}
     )
     with storage_errors(label or path, "open the warehouse"):
         return duckdb.connect(str(path), read_only=read_only, config=config)

@@ -173,3 +173,54 @@ def test_kill_9_at_random_moments_leaves_the_warehouse_wholly_old_or_wholly_new(
     # The last state: a clean run over whatever the last kill left gives the uninterrupted run's tables.
     assert lab.run(lab.new_inbox) == 0
     assert table_checksums(lab.warehouse) == new
+
+
+# ---------------------------------------------------------------- the worker pool
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid and stat[0] != b"Z":
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def test_kill_9_of_a_run_with_a_worker_pool_leaves_no_worker_behind(tmp_path: Path) -> None:
+    import corpus_gen
+
+    lab = Lab(tmp_path)
+    inbox = tmp_path / "big-inbox"
+    list(corpus_gen.generate(60, inbox, seed=7))  # enough documents for the pool (POOL_MIN) to start
+    proc = lab.start(inbox, TONGBI_WORKERS="2")
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while proc.poll() is None and time.monotonic() < deadline:
+        workers = [pid for pid in _children(proc.pid)
+                   if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        if len(workers) >= 2:
+            break
+        time.sleep(0.02)
+    assert len(workers) >= 2, "the run never started its two workers"
+    time.sleep(0.5)  # let them work on documents
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in workers if _alive(pid)] == []  # the kernel killed them with the run
+    # Nothing the killed run left (lock, working copy) stops the next one, and it loads everything.
+    assert lab.run(inbox, TONGBI_WORKERS="2") == 0, (lab.root / "stderr.log").read_text(encoding="utf-8")
+    assert list(work_root(lab.warehouse).iterdir()) == []

@@ -199,6 +199,36 @@ def test_small_batches_load_exactly_what_one_batch_loads(
     assert table_checksums(one_by_one.warehouse) == table_checksums(settings.warehouse)
 
 
+def test_a_pool_of_workers_loads_exactly_what_one_process_loads(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    import corpus_gen
+
+    import jobs.run
+
+    inbox = tmp_path / "generated"
+    list(corpus_gen.generate(24, inbox, seed=3))
+    shutil.copy2(INBOX / "gov-report-cn_2024.txt", inbox / "z-same-content.txt")  # same content, other name
+    shutil.copy2(INBOX / "gov-report-cn_2024.txt", inbox / "gov-report-cn_2024.txt")
+    results, warehouses = [], []
+    for count in ("1", "2"):
+        monkeypatch.setenv("TONGBI_WORKERS", count)
+        monkeypatch.setattr(jobs.run, "POOL_MIN", 2)
+        monkeypatch.setattr(jobs.run, "BATCH_DOCUMENTS", 5)
+        one = Settings(inbox, settings.schemas, tmp_path / count / "tongbi.duckdb", settings.reports)
+        results.append(run_job(one, reports=False))
+        warehouses.append(one.warehouse)
+    assert [(r.exit_code, r.documents_loaded, r.documents_unchanged) for r in results] == [(0, 25, 1)] * 2
+    assert table_checksums(warehouses[0]) == table_checksums(warehouses[1])
+
+
+def test_workers_setting_must_be_a_number(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TONGBI_WORKERS", "many")
+    result = run_job(settings, reports=False)
+    assert result.exit_code == 2 and "TONGBI_WORKERS='many' is not a number" in result.message
+
+
 # ---------------------------------------------------------------- bad input
 
 

@@ -1,0 +1,277 @@
+"""The nightly job at scale: full run, nothing changed, 1 % changed, reports, and the regex ceiling, in one go.
+
+A script, not a test (pytest does not collect it):
+
+    .venv/bin/python tests/benchmarks/bench_run.py                 # 10,000 documents (~180 M characters)
+    .venv/bin/python tests/benchmarks/bench_run.py --docs 1000     # a quicker run
+
+It generates N documents with tests/corpus_gen.py, snapshots the code (jobs/, schemas/, warehouse/sql/,
+reports/templates|sql) so that edits made while it runs cannot change the pipeline fingerprint between
+steps, and runs every step as its own `tongbi` process, timing it from outside:
+
+- full run at N/10 and at N (fresh warehouse, `--no-reports`): documents/s, characters/s, wall time;
+- reports: `jobs.run.update_reports(force=True)` — index, organisation and indicator pages;
+- nothing changed: `tongbi run` with reports (it must skip both the load and the reports);
+- 1 % changed: 1 % of the files rewritten with new perturbations, `tongbi run --no-reports`, then another 1 %
+  with `tongbi run` including the reports;
+- the regular-expression ceiling: one compiled `finditer` pass over the same files, in this process.
+
+Peak memory is the largest sum of RSS over the step's whole process tree (the run and its workers), polled
+from /proc every 50 ms; `cores` is the CPU time of the tree (getrusage of waited-for children) over wall time.
+The load average (shared machine) is printed next to every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import corpus_gen  # noqa: E402
+
+CEILING = re.compile(r"[0-9]+(?:\.[0-9]+)?[万亿]?")  # one pattern, no work per match (as bench_facts.py)
+SNAPSHOT = ("jobs", "schemas", "warehouse/sql", "reports/templates", "reports/sql")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass
+class Step:
+    name: str
+    docs: int
+    chars: int
+    seconds: float
+    peak_mb: float
+    cores: float
+    load: str
+    exit_code: int
+    note: str = ""
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _tree(root: int) -> list[int]:
+    """The process and all its descendants, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, ()))
+    return found
+
+
+def _rss(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * PAGE
+        except OSError:
+            continue
+    return total
+
+
+def measure(name: str, argv: list[str], env: dict[str, str], docs: int, chars: int) -> Step:
+    """Run argv, polling the RSS of its process tree; wall time, peak MB, cores used."""
+    load = load_average()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    # cwd is the snapshot, so `python -m` and `-c` import the snapshot's jobs, not the repo's.
+    proc = subprocess.Popen(argv, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    peak = 0
+    done = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _rss(_tree(proc.pid)))
+            done.wait(0.05)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    _out, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    poller.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    summary = [line for line in err.splitlines() if line.startswith("tongbi ")][-1:] or err.splitlines()[-3:]
+    print(f"  {name}: {seconds:.1f} s, exit {proc.returncode} | {' / '.join(summary)}", file=sys.stderr)
+    if proc.returncode not in (0, 1):
+        print(err[-3000:], file=sys.stderr)
+    return Step(name, docs, chars, seconds, peak / 1e6, cpu / seconds, load, proc.returncode)
+
+
+def snapshot(into: Path) -> Path:
+    """A frozen copy of the code and catalogs (other people may be editing the repo while this runs)."""
+    code = into / "code"
+    shutil.rmtree(code, ignore_errors=True)
+    for part in SNAPSHOT:
+        if (ROOT / part).exists():
+            shutil.copytree(ROOT / part, code / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return code
+
+
+def generate(n: int, out: Path, seed: int) -> int:
+    shutil.rmtree(out, ignore_errors=True)
+    return sum(doc.chars for doc in corpus_gen.generate(n, out, seed=seed))
+
+
+def corpus_chars(folder: Path) -> int:
+    return sum(len(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt"))
+
+
+def rewrite(folder: Path, share: float, seed: int) -> list[Path]:
+    """Rewrite `share` of the files with new perturbations (same name, new content)."""
+    rng = random.Random(seed)
+    files = sorted(folder.glob("*.txt"))
+    chosen = rng.sample(files, max(1, round(len(files) * share)))
+    sources = {p.stem.rsplit("_", 1)[0]: p for p in corpus_gen.SOURCES.glob("*.txt")}
+    for path in chosen:
+        prefix = path.stem.rsplit("-", 1)[0]
+        source = sources[prefix]
+        year = int(path.stem.rsplit("_", 1)[1])
+        base = corpus_gen._FILE_YEAR.search(source.stem)
+        shift = year - (int(base.group(1)) if base else 2022)
+        text = corpus_gen.transform(source.read_text(encoding="utf-8"), source.stem, year_shift=shift, rng=rng)
+        path.write_text(text, encoding="utf-8")
+    return chosen
+
+
+def ceiling(folder: Path) -> Step:
+    load = load_average()
+    started, cpu0 = time.perf_counter(), time.process_time()
+    matches = chars = docs = 0
+    for path in sorted(folder.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        chars += len(text)
+        docs += 1
+        matches += sum(1 for _ in CEILING.finditer(text))
+    seconds = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    cores = (time.process_time() - cpu0) / seconds
+    return Step("regex ceiling (1 finditer pass)", docs, chars, seconds, rss, cores, load, 0, f"{matches} matches")
+
+
+def table(steps: list[Step], command: str, workers: str) -> str:
+    lines = [
+        f"`{command}` — {os.cpu_count()} cores, TONGBI_WORKERS={workers}, Python {sys.version.split()[0]}",
+        "",
+        "| step | documents | characters | wall s | documents/s | M chars/s | peak RSS (tree) | cores used "
+        "| load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in steps:
+        rate = f"{s.docs / s.seconds:,.0f}" if s.docs else "–"
+        mchars = f"{s.chars / s.seconds / 1e6:.2f}" if s.chars else "–"
+        name = s.name + (f" ({s.note})" if s.note else "") + ("" if s.exit_code in (0, 1) else f" EXIT {s.exit_code}")
+        lines.append(
+            f"| {name} | {s.docs:,} | {s.chars:,} | {s.seconds:.1f} | {rate} | {mchars} | {s.peak_mb:,.0f} MB "
+            f"| {s.cores:.2f} | {s.load} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=10_000, help="N, the corpus size (default 10000)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/tongbi-bench"), help="scratch folder")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-linearity", action="store_true", help="skip the full run at N/10")
+    args = parser.parse_args(argv)
+    work: Path = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    code = snapshot(work)
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    print(f"code snapshot of {ROOT} at {commit} (plus uncommitted edits) in {code}", file=sys.stderr)
+
+    n, tenth = args.docs, max(1, args.docs // 10)
+    print(f"generating {n} and {tenth} documents …", file=sys.stderr)
+    chars = generate(n, work / "corpus", args.seed)
+    chars_tenth = generate(tenth, work / "corpus-tenth", args.seed) if not args.no_linearity else 0
+    print(f"corpus: {n} documents, {chars:,} characters ({chars / 1e6:.1f} M)", file=sys.stderr)
+
+    env = {**os.environ, "PYTHONPATH": str(code), "TONGBI_SCHEMAS": str(code / "schemas")}
+    env.pop("TONGBI_LOG", None)  # cron-like: quiet, one summary line
+    python = sys.executable
+
+    def tongbi(inbox: Path, name: str, *extra: str) -> tuple[list[str], dict[str, str]]:
+        step_env = {**env, "TONGBI_INBOX": str(inbox), "TONGBI_WAREHOUSE": str(work / name / "tongbi.duckdb"),
+                    "TONGBI_REPORTS": str(work / name / "reports")}
+        return [python, "-m", "jobs.cli", "run", *extra], step_env
+
+    steps: list[Step] = []
+    if not args.no_linearity:
+        shutil.rmtree(work / "wh-tenth", ignore_errors=True)
+        cmd, step_env = tongbi(work / "corpus-tenth", "wh-tenth", "--no-reports")
+        steps.append(measure(f"full run, N/10 = {tenth}", cmd, step_env, tenth, chars_tenth))
+
+    shutil.rmtree(work / "wh", ignore_errors=True)
+    cmd, step_env = tongbi(work / "corpus", "wh", "--no-reports")
+    steps.append(measure(f"full run, N = {n}", cmd, step_env, n, chars))
+
+    reports_code = (
+        "import sys, time\n"
+        "from jobs.run import update_reports\n"
+        "from jobs.settings import Settings\n"
+        "t = time.perf_counter(); pages = update_reports(Settings.resolve(), force=True)\n"
+        "print(f'tongbi reports: {len(pages or ())} files in {time.perf_counter() - t:.1f} s', file=sys.stderr)\n"
+    )
+    step_env = tongbi(work / "corpus", "wh")[1]
+    steps.append(measure("reports (index + org + indicator pages)", [python, "-c", reports_code], step_env, 0, 0))
+    pages = sum(1 for _ in (work / "wh" / "reports").rglob("*.html"))
+    steps[-1].note = f"{pages} HTML pages"
+
+    cmd, step_env = tongbi(work / "corpus", "wh")
+    steps.append(measure("nothing changed (with reports)", cmd, step_env, n, 0))
+
+    changed = rewrite(work / "corpus", 0.01, args.seed + 1)
+    cmd, step_env = tongbi(work / "corpus", "wh", "--no-reports")
+    steps.append(measure("1 % changed, no reports", cmd, step_env, len(changed),
+                         sum(len(p.read_text(encoding="utf-8")) for p in changed)))
+
+    changed = rewrite(work / "corpus", 0.01, args.seed + 2)
+    cmd, step_env = tongbi(work / "corpus", "wh")
+    steps.append(measure("1 % changed, with reports", cmd, step_env, len(changed),
+                         sum(len(p.read_text(encoding="utf-8")) for p in changed)))
+
+    steps.append(ceiling(work / "corpus"))
+
+    size = (work / "wh" / "tongbi.duckdb").stat().st_size
+    command = "python tests/benchmarks/bench_run.py" + ("" if n == 10_000 else f" --docs {n}")
+    print()
+    print(table(steps, command, os.environ.get("TONGBI_WORKERS", "default (every core)")))
+    print(f"\nwarehouse file after the runs: {size / 1e6:,.0f} MB")
+    if not args.no_linearity:
+        ratio = steps[1].seconds / steps[0].seconds
+        print(f"linearity: full run at N / full run at N/10 = {ratio:.2f} (10x the documents; target <= 11)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,7 +14,13 @@ warehouse cannot be read or written at all (exit 3: corrupt file, full disk, ano
 because recording the row would need exactly what failed.
 
 Unchanged files are skipped on (size, mtime) without being read; a touched file is hashed and, with the same
-bytes, only its new mtime is remembered. Logs go to stderr, each line with the run id; on a terminal at INFO
+bytes, only its new mtime is remembered (a file over read's size limits is never hashed: read_document rejects
+it unread). The others are read, hashed, extracted and matched in a pool of worker processes (TONGBI_WORKERS,
+default every core; `spawn`, and each worker dies with the run, even by kill -9), a bounded window ahead of the
+parent, which takes the results in file order and loads them a batch at a time into the one transaction, so
+memory stays flat in the size of the inbox. A run that changes no row the reports read leaves the reports as
+they are (a note beside the warehouse says which data they were written from); it still publishes its `runs`
+row, which costs one copy of the warehouse file. Logs go to stderr, each line with the run id; on a terminal at INFO
 with a progress bar, otherwise (cron) only warnings, errors and a one-line summary. TONGBI_LOG=info|debug
 overrides the level.
 """

@@ -290,6 +290,31 @@ def test_bad_documents_are_rejected_one_line_each_and_the_others_still_load(
     assert earlier_rows(settings.warehouse) == before
 
 
+def test_a_file_over_the_size_limit_is_rejected_without_being_hashed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobs import read
+
+    assert run_job(settings, reports=False).documents_loaded == 3
+    big = settings.inbox / "huge_2022.txt"
+    with big.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)  # 200 MB (sparse): read_document refuses it by its size alone
+    touched = settings.inbox / "xinjian-jiaoti_2022.txt"
+    os.utime(touched, ns=(time.time_ns(), time.time_ns()))  # same size, new mtime: normally hashed first
+    monkeypatch.setattr(read, "MAX_TEXT_BYTES", touched.stat().st_size - 1)  # the limit is now below it too
+    hashed: list[str] = []
+    real = wh.file_sha256
+
+    def recording(path: Path) -> str:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(wh, "file_sha256", recording)
+    result = run_job(settings, reports=False)
+    assert result.documents_rejected == 2 and result.exit_code == 1
+    assert hashed == []  # neither the 200 MB file nor the now-too-big known one was read to hash it
+
+
 def test_a_document_of_one_enormous_line_loads_with_a_warning_on_stderr(settings: Settings) -> None:
     line = "各项工作稳步推进，" * 15_000 + "新增学校3所。"
     (settings.inbox / "one-line_2023.txt").write_text(f"南昌市新建区教体局2023年工作总结\n{line}\n", encoding="utf-8")

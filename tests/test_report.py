@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import re
@@ -799,3 +800,41 @@ def test_kill_9_while_writing_leaves_a_whole_old_or_new_report(built: dict[str, 
     print(f"\n24 kills (the uninterrupted report took {duration:.2f} s, writing {writing:.3f} s of it): "
           f"{dict(sorted(outcomes.items()))}")
     assert outcomes["old (killed while writing)"] >= 1 and any(k.startswith("new") for k in outcomes)
+
+
+# --------------------------------------------------------------------------- scale: workers and progress
+
+
+def test_pages_rendered_by_forked_workers_are_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    serial = report.write_reports(warehouse, tmp_path / "serial")
+    monkeypatch.setattr(report, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(report, "MAX_WORKERS", 2)
+    monkeypatch.setattr(report.os, "sched_getaffinity", lambda _pid: {0, 1})
+    parallel = report.write_reports(warehouse, tmp_path / "parallel")
+    assert [p.relative_to(tmp_path / "serial") for p in serial] == [p.relative_to(tmp_path / "parallel")
+                                                                   for p in parallel]
+    assert [p.read_bytes() for p in serial] == [p.read_bytes() for p in parallel]
+
+
+def test_a_progress_bar_on_a_terminal_and_nothing_under_cron(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    command = [sys.executable, "-m", "jobs.cli", "report", "--warehouse", str(warehouse)]
+    quiet = subprocess.run([*command, "--reports", str(tmp_path / "cron")], cwd=ROOT, capture_output=True,
+                           check=True)
+    assert quiet.stderr == b""  # cron mails whatever a job prints: a bar there would be noise every night
+    main, child = pty.openpty()
+    proc = subprocess.Popen([*command, "--reports", str(tmp_path / "tty")], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=child, env={**os.environ, "TERM": "xterm", "COLUMNS": "100"})
+    os.close(child)
+    shown = b""
+    with contextlib.suppress(OSError):  # the pty reports EIO once the child has exited
+        while chunk := os.read(main, 65536):
+            shown += chunk
+    os.close(main)
+    assert proc.wait(timeout=60) == 0
+    pages = len(list((tmp_path / "tty" / "g").rglob("*.html")))
+    assert b"reports" in shown and f"/{pages}".encode() in shown, shown[-400:]

@@ -838,3 +838,48 @@ def test_a_progress_bar_on_a_terminal_and_nothing_under_cron(tmp_path: Path) -> 
     assert proc.wait(timeout=60) == 0
     pages = len(list((tmp_path / "tty" / "g").rglob("*.html")))
     assert b"reports" in shown and f"/{pages}".encode() in shown, shown[-400:]
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+SNAPSHOTS = ROOT / "tests" / "snapshots" / "report"
+
+
+def test_pages_match_the_committed_snapshots(tmp_path: Path) -> None:
+    """The fixture warehouse's key pages, byte for byte as committed under tests/snapshots/report/.
+
+    A difference is shown as a diff; when the change is intended, rewrite the snapshots and commit them with it:
+
+        TONGBI_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_report.py -k snapshots
+
+    The top index names the generation (a hash of every page), so a change to any page shows there too.
+    """
+    import difflib
+    import os
+
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    reports = tmp_path / "reports"
+    report.write_reports(warehouse, reports)
+    report.write_reports(warehouse, reports, fmt="md")
+    gen = generation(reports)
+    pages = {
+        "index.html": reports / "index.html",
+        "org-xinjian-2022.html": gen / report.org_year_href(XINJIAN, 2022),
+        "org-state-2023.html": gen / report.org_year_href(STATE, 2023),
+        "indicator-gdp-growth.html": gen / report.indicator_href("gov-work-report", "gdp_growth"),
+        "doc-xinjian-2022.html": gen / report.doc_href(_doc_id(SEED.read_text(encoding="utf-8"))),
+        "report.md": reports / "report.md",
+    }
+    if os.environ.get("TONGBI_UPDATE_SNAPSHOTS"):
+        SNAPSHOTS.mkdir(parents=True, exist_ok=True)
+        for name, path in pages.items():
+            (SNAPSHOTS / name).write_bytes(path.read_bytes())
+    for name, path in pages.items():
+        expected = (SNAPSHOTS / name).read_text(encoding="utf-8")
+        found = path.read_text(encoding="utf-8")
+        if found != expected:
+            diff = difflib.unified_diff(expected.splitlines(), found.splitlines(), f"snapshot/{name}", "rendered",
+                                        lineterm="", n=1)
+            pytest.fail(f"{name} differs from its snapshot (TONGBI_UPDATE_SNAPSHOTS=1 to accept):\n"
+                        + "\n".join(list(diff)[:40]))

@@ -1021,33 +1021,31 @@ def _pages(site: Site) -> list[tuple[str, str, dict[str, object]]]:
     return pages
 
 
-def render_pages(site: Site) -> dict[str, bytes]:
-    """Every page of a generation rendered, keyed by its path inside the generation folder.
+def iter_pages(site: Site) -> Iterator[tuple[str, bytes]]:
+    """Every page of a generation rendered, in a fixed order, as (path inside the generation folder, bytes).
 
     Rendering is CPU-bound (about 15 s of Jinja for a thousand organisations on one core), so a large report is
-    rendered by one forked worker per core; the parent keeps the only writer, so a kill changes nothing on disk.
+    rendered by one forked worker per core; the parent stays the only writer. Pages are yielded one by one, so a
+    report of any size never holds more than a few pages in memory.
     """
     global _WORK
     pages = _pages(site)
     workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if len(pages) >= PARALLEL_FROM else 1
-    out: dict[str, bytes] = {}
     if workers <= 1:
         with _progress(len(pages)) as advance:
             for index in range(len(pages)):
-                rel, data = _render(pages, index)
-                out[rel] = data
+                yield _render(pages, index)
                 advance()
-        return out
+        return
     _WORK = pages  # inherited by the forked workers: nothing of the site is pickled
     try:
         # forked before the progress bar starts its thread: a child never inherits a lock held by it
         with multiprocessing.get_context("fork").Pool(workers) as pool, _progress(len(pages)) as advance:
-            for rel, data in pool.imap(_render_work, range(len(pages)), chunksize=8):
-                out[rel] = data
+            for page in pool.imap(_render_work, range(len(pages)), chunksize=8):
+                yield page
                 advance()
     finally:
         _WORK = []
-    return out
 
 
 PageList = list[tuple[str, str, dict[str, object]]]
@@ -1065,22 +1063,6 @@ def _render_work(index: int) -> tuple[str, bytes]:
     return _render(_WORK, index)
 
 
-def generation_id(site: Site, pages: dict[str, bytes]) -> str:
-    """A name for the generation from its content alone: the same data gives the same folder, whatever run loaded it.
-
-    The index line naming the run is left out (rendered once more without it), so a run that changed nothing keeps
-    the folder and rewrites one line of one page.
-    """
-    digest = hashlib.sha256()
-    index = environment().get_template("index.html").render(
-        site=dataclasses.replace(site, run=None), root="", generation="").encode("utf-8")
-    for rel in sorted(pages):
-        data = index if rel == "index.html" else pages[rel]
-        digest.update(f"{rel}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()[:16]
-
-
 def current_generation(reports: Path) -> Path | None:
     """The generation folder reports/index.html points to, or None when there is none."""
     try:
@@ -1094,43 +1076,60 @@ def current_generation(reports: Path) -> Path | None:
 def render_html(site: Site, reports: Path) -> list[Path]:
     """Write a whole generation beside the old one, then switch reports/index.html to it in one os.replace.
 
-    At every instant reports/index.html links into one complete generation: the pages of a new one are written into
-    a hidden temp folder, fsynced and renamed to g/<generation> before the index names it, and older generations are
-    deleted only after the switch. A run killed at any moment leaves the old report whole (its leftovers are removed
-    by the next run).
+    At every instant reports/index.html links into one complete generation. The pages of a new one are written into
+    a hidden temp folder (a page whose bytes did not change is a hard link to the current generation's file, so it
+    is not written again), fsynced, and the folder is renamed to g/<generation> — a hash of every page's bytes, the
+    line naming the run left out — before the index names it. Older generations and temp folders of killed runs are
+    deleted only after the switch. The same data gives the same folder, whatever run loaded it: a night that changed
+    nothing drops its temp folder of links and rewrites one line of one page.
     """
-    pages = render_pages(site)
-    gen = generation_id(site, pages)
-    folder = reports / GENERATIONS / gen
     with _reports_lock(reports):
-        if folder.is_dir():
-            # this content is already published whole; only the run line of its index may differ
-            write_atomic(folder / "index.html", pages["index.html"])
-        else:
-            _write_generation(reports, folder, pages)
+        base = reports / GENERATIONS
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=base))
+        os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the published pages from a web server's user
+        try:
+            gen, index, names = _write_generation(site, tmp, current_generation(reports))
+            folder = base / gen
+            if folder.is_dir():
+                shutil.rmtree(tmp)
+                write_atomic(folder / "index.html", index)
+            else:
+                os.rename(tmp, folder)
+                _fsync_dir(base)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         top = environment().get_template("index.html").render(
             site=site, root=f"{GENERATIONS}/{gen}/", generation=gen)
         write_atomic(reports / "index.html", top)  # the switch
         _fsync_dir(reports)
         _remove_stale(reports, keep=folder)
-    return [reports / "index.html", *(folder / rel for rel in sorted(pages))]
+    return [reports / "index.html", *(folder / rel for rel in names)]
 
 
-def _write_generation(reports: Path, folder: Path, pages: dict[str, bytes]) -> None:
-    """All pages into a hidden temp folder, fsynced, then renamed into place; unchanged pages are hard links."""
-    base = reports / GENERATIONS
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{folder.name}-", dir=base))
-    os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the published pages from a web server's user
-    previous = current_generation(reports)
+def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str, bytes, list[str]]:
+    """Every page into `tmp`, fsynced; returns the generation's name, its index page and the pages' paths."""
+    digest = hashlib.sha256()
+    # the generation is named without the line naming the run: it changes every night, the data need not
+    unstamped = environment().get_template("index.html").render(
+        site=dataclasses.replace(site, run=None), root="", generation="").encode("utf-8")
     folders: set[Path] = {tmp}
-    for rel, data in pages.items():
+    names: list[str] = []
+    index = b""
+    for rel, data in iter_pages(site):
+        names.append(rel)
+        if rel == "index.html":
+            index = data
+        hashed = unstamped if rel == "index.html" else data
+        digest.update(f"{rel}\0{len(hashed)}\0".encode())
+        digest.update(hashed)
         target = tmp / rel
         if target.parent not in folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             folders.add(target.parent)
         if previous is not None and _same_bytes(previous / rel, data):
-            # an unchanged page is shared with the old generation: no write, and it keeps its mtime
+            # an unchanged page is shared with the current generation: not written again, and it keeps its mtime
             with contextlib.suppress(OSError):
                 os.link(previous / rel, target)
                 continue
@@ -1139,8 +1138,7 @@ def _write_generation(reports: Path, folder: Path, pages: dict[str, bytes]) -> N
             os.fsync(handle.fileno())
     for path in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         _fsync_dir(path)
-    os.rename(tmp, folder)
-    _fsync_dir(base)
+    return digest.hexdigest()[:16], index, sorted(names)
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

@@ -1112,6 +1112,12 @@ def render_html(site: Site, reports: Path) -> list[Path]:
     line naming the run left out — before the index names it. Older generations and temp folders of killed runs are
     deleted only after the switch. The same data gives the same folder, whatever run loaded it: a night that changed
     nothing drops its temp folder of links and rewrites one line of one page.
+
+    Why not a symlink swap (reports/current -> g/<generation>): with stable page paths every click resolves through
+    the link at click time, so a reader who opened the old index and clicks after the swap mixes generations; and a
+    report that is a plain folder of files survives copying, zipping, file shares and web servers that refuse
+    symlinks. The price: a deep link into g/<generation>/ lives as long as its data (reports/index.html is the
+    stable address), and a page left open across a swap finds its old generation deleted — reloading the index helps.
     """
     with _reports_lock(reports):
         base = reports / GENERATIONS

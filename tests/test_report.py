@@ -883,3 +883,28 @@ def test_pages_match_the_committed_snapshots(tmp_path: Path) -> None:
                                         lineterm="", n=1)
             pytest.fail(f"{name} differs from its snapshot (TONGBI_UPDATE_SNAPSHOTS=1 to accept):\n"
                         + "\n".join(list(diff)[:40]))
+
+
+@pytest.mark.slow
+def test_kill_9_while_writing_markdown_leaves_the_old_or_the_new_file(tmp_path: Path) -> None:
+    old_wh = build_fixture_warehouse(tmp_path / "old.duckdb")
+    new_wh = build_fixture_warehouse(tmp_path / "new.duckdb", hostile=True)
+    command = [sys.executable, "-m", "jobs.cli", "report", "--format", "md", "--reports"]
+    versions = []
+    for name, warehouse in (("old", old_wh), ("new", new_wh)):
+        subprocess.run([*command, str(tmp_path / name), "--warehouse", str(warehouse)], cwd=ROOT, check=True,
+                       capture_output=True)
+        versions.append((tmp_path / name / "report.md").read_bytes())
+    assert versions[0] != versions[1]
+    lab = tmp_path / "lab"
+    rng = random.Random(5)
+    for _ in range(8):
+        shutil.rmtree(lab, ignore_errors=True)
+        shutil.copytree(tmp_path / "old", lab)
+        started = time.monotonic()
+        proc = subprocess.Popen([*command, str(lab), "--warehouse", str(new_wh)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 1.2))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert (lab / "report.md").read_bytes() in versions, f"killed at {time.monotonic() - started:.2f} s"

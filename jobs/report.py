@@ -1067,6 +1067,8 @@ def iter_pages(site: Site) -> Iterator[tuple[str, bytes]]:
                 yield _render(pages, index)
                 advance()
         return
+    for template in sorted({template for _, template, _ in pages}):
+        environment().get_template(template)  # compiled once here, inherited compiled by every worker
     _WORK = pages  # inherited by the forked workers: nothing of the site is pickled
     try:
         # forked before the progress bar starts its thread: a child never inherits a lock held by it

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
 import inspect
 import json
 import logging
@@ -209,10 +210,11 @@ def _reports_stamp(settings: Settings) -> Path:
 
 
 def _reports_key(settings: Settings, data: str) -> str:
-    from jobs import report
-
-    digest = hashlib.sha256(data.encode() + b"\0" + Path(report.__file__).read_bytes())
-    folder = Path(report.__file__).resolve().parent.parent / "reports"
+    # The report code is hashed from its file, not imported: a run that writes no reports saves the import.
+    spec = importlib.util.find_spec("jobs.report")
+    module = Path(spec.origin if spec and spec.origin else __file__.replace("run.py", "report.py"))
+    digest = hashlib.sha256(data.encode() + b"\0" + module.read_bytes())
+    folder = module.resolve().parent.parent / "reports"
     for path in sorted(p for part in ("templates", "sql") for p in (folder / part).rglob("*") if p.is_file()):
         digest.update(path.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return f"{digest.hexdigest()} {settings.reports.resolve()}\n"

@@ -531,6 +531,21 @@ def test_the_run_writes_the_reports(settings: Settings) -> None:
     assert "南昌市新建区教体局" in index.read_text(encoding="utf-8")
 
 
+def test_a_run_that_changes_nothing_leaves_the_reports_and_a_changed_one_rewrites_them(settings: Settings) -> None:
+    index = settings.reports / "index.html"
+    assert index in run_job(settings).reports
+    written = index.stat().st_mtime_ns
+    again = run_job(settings)
+    assert (again.exit_code, again.reports) == (0, ())  # nothing changed: no page rewritten
+    assert index.stat().st_mtime_ns == written
+    assert len(query(settings.warehouse, "select * from runs")) == 2  # but the run is recorded
+    index.unlink()  # someone deleted the reports: they are written again though the data is the same
+    assert index in run_job(settings).reports
+    path = settings.inbox / "xinjian-jiaoti_2022.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n另：全年新增学位1200个。\n", encoding="utf-8")
+    assert index in run_job(settings).reports  # new data: new reports
+
+
 def test_quiet_without_a_terminal_one_summary_line(settings: Settings) -> None:
     done = cli(settings, "run", "--no-reports")
     assert done.returncode == 0

@@ -47,7 +47,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass
-class Step:
+class Step:  # one measured step of the benchmark
     name: str
     docs: int
     chars: int
@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/tongbi-bench"), help="scratch folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-linearity", action="store_true", help="skip the full run at N/10")
+    parser.add_argument("--skip-reports", action="store_true",
+                        help="no report steps (every run --no-reports); the reports take minutes at 10,000")
     args = parser.parse_args(argv)
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -235,35 +237,40 @@ def main(argv: list[str] | None = None) -> int:
     cmd, step_env = tongbi(work / "corpus", "wh", "--no-reports")
     steps.append(measure(f"full run, N = {n}", cmd, step_env, n, chars))
 
-    reports_code = (
-        "import sys, time\n"
-        "from jobs.run import update_reports\n"
-        "from jobs.settings import Settings\n"
-        "t = time.perf_counter(); pages = update_reports(Settings.resolve(), force=True)\n"
-        "print(f'tongbi reports: {len(pages or ())} files in {time.perf_counter() - t:.1f} s', file=sys.stderr)\n"
-    )
-    step_env = tongbi(work / "corpus", "wh")[1]
-    steps.append(measure("reports (index + org + indicator pages)", [python, "-c", reports_code], step_env, 0, 0))
-    pages = sum(1 for _ in (work / "wh" / "reports").rglob("*.html"))
-    steps[-1].note = f"{pages} HTML pages"
+    with_reports: tuple[str, ...] = ("--no-reports",) if args.skip_reports else ()
+    if not args.skip_reports:
+        reports_code = (
+            "import sys, time\n"
+            "from jobs.run import update_reports\n"
+            "from jobs.settings import Settings\n"
+            "t = time.perf_counter(); pages = update_reports(Settings.resolve(), force=True)\n"
+            "print(f'tongbi reports: {len(pages or ())} files in {time.perf_counter() - t:.1f} s', file=sys.stderr)\n"
+        )
+        step_env = tongbi(work / "corpus", "wh")[1]
+        steps.append(measure("reports (index + org + indicator pages)", [python, "-c", reports_code], step_env, 0, 0))
+        pages = sum(1 for _ in (work / "wh" / "reports").rglob("*.html"))
+        steps[-1].note = f"{pages} HTML pages"
 
-    cmd, step_env = tongbi(work / "corpus", "wh")
-    steps.append(measure("nothing changed (with reports)", cmd, step_env, n, 0))
+    cmd, step_env = tongbi(work / "corpus", "wh", *with_reports)
+    steps.append(measure(f"nothing changed ({'no' if with_reports else 'with'} reports)", cmd, step_env, n, 0))
 
     changed = rewrite(work / "corpus", 0.01, args.seed + 1)
     cmd, step_env = tongbi(work / "corpus", "wh", "--no-reports")
     steps.append(measure("1 % changed, no reports", cmd, step_env, len(changed),
                          sum(len(p.read_text(encoding="utf-8")) for p in changed)))
 
-    changed = rewrite(work / "corpus", 0.01, args.seed + 2)
-    cmd, step_env = tongbi(work / "corpus", "wh")
-    steps.append(measure("1 % changed, with reports", cmd, step_env, len(changed),
-                         sum(len(p.read_text(encoding="utf-8")) for p in changed)))
+    if not args.skip_reports:
+        changed = rewrite(work / "corpus", 0.01, args.seed + 2)
+        cmd, step_env = tongbi(work / "corpus", "wh")
+        steps.append(measure("1 % changed, with reports", cmd, step_env, len(changed),
+                             sum(len(p.read_text(encoding="utf-8")) for p in changed)))
 
     steps.append(ceiling(work / "corpus"))
 
     size = (work / "wh" / "tongbi.duckdb").stat().st_size
-    command = "python tests/benchmarks/bench_run.py" + ("" if n == 10_000 else f" --docs {n}")
+    command = "python tests/benchmarks/bench_run.py" + ("" if n == 10_000 else f" --docs {n}") + (
+        " --skip-reports" if args.skip_reports else ""
+    )
     print()
     print(table(steps, command, os.environ.get("TONGBI_WORKERS", "default (every core)")))
     print(f"\nwarehouse file after the runs: {size / 1e6:,.0f} MB")

@@ -203,7 +203,7 @@ def test_kill_9_of_a_run_with_a_worker_pool_leaves_no_worker_behind(tmp_path: Pa
 
     lab = Lab(tmp_path)
     inbox = tmp_path / "big-inbox"
-    list(corpus_gen.generate(60, inbox, seed=7))  # enough documents for the pool (POOL_MIN) to start
+    list(corpus_gen.generate(250, inbox, seed=7))  # enough documents for the pool (POOL_MIN) to start
     proc = lab.start(inbox, TONGBI_WORKERS="2")
     deadline = time.monotonic() + 60
     workers: list[int] = []

@@ -38,6 +38,8 @@ GENERATION_NAME = re.compile(r"[0-9a-f]{16}")
 GENERATION_META = re.compile(r'<meta name="tongbi-generation" content="([0-9a-f]{16})">')
 TEMP_PREFIX = ".tmp-"
 LOCK_NAME = ".lock"
+INPUTS_NAME = ".inputs"
+RUN_LINE = re.compile(r'<p class="meta run">[^\n]*</p>\n')
 LEGACY_DIRS = ("org", "indicator", "doc")
 
 Format = Literal["html", "md"]
@@ -592,6 +594,13 @@ class Warehouse:
 
 
 def read_warehouse(path: Path) -> Warehouse:
+    with _connect(path) as con:
+        return _load(con)
+
+
+@contextlib.contextmanager
+def _connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse read-only, with its errors turned into a message naming the file and the fix."""
     if not path.is_file():
         raise StorageError(f"{path}: the warehouse does not exist. Run `tongbi run` first, or pass --warehouse FILE.")
     try:
@@ -602,7 +611,7 @@ def read_warehouse(path: Path) -> Warehouse:
             "If a run is in progress, wait for it to finish and run `tongbi report` again."
         ) from error
     try:
-        return _load(con)
+        yield con
     except duckdb.Error as error:
         raise StorageError(
             f"{path}: the warehouse lacks a view the report needs ({str(error).splitlines()[0]}). "
@@ -612,13 +621,34 @@ def read_warehouse(path: Path) -> Warehouse:
         con.close()
 
 
-def _load(con: duckdb.DuckDBPyConnection) -> Warehouse:
+def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """What the pages are made of, in one hash: every row the report reads (all but the run), the templates and
+    this module. Equal fingerprints give equal pages, so a night that changed nothing renders nothing."""
+    digest = hashlib.sha256()
+    for name in FINGERPRINTED:
+        # sum, not xor, of the row hashes: two equal rows must not cancel out
+        row = con.execute(f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({_sql(name)}\n) q").fetchone()
+        digest.update(f"{name}:{row}\n".encode())
+    for path in sorted(TEMPLATES.iterdir()):
+        digest.update(f"{path.name}:".encode() + path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+FINGERPRINTED = ("documents", "indicators", "facts", "observations", "yoy", "goals")
+
+
+def _latest_run(con: duckdb.DuckDBPyConnection) -> Run | None:
     runs = _rows(con, "latest_run")
-    run = None
-    if runs:
-        r = runs[0]
-        run = Run(_str(r["run_id"]), _str(r["started_at"]), _str(r["finished_at"]), _str(r["status"]),
-                  _int(r["documents_loaded"]) or 0, _int(r["documents_rejected"]) or 0)
+    if not runs:
+        return None
+    r = runs[0]
+    return Run(_str(r["run_id"]), _str(r["started_at"]), _str(r["finished_at"]), _str(r["status"]),
+               _int(r["documents_loaded"]) or 0, _int(r["documents_rejected"]) or 0)
+
+
+def _load(con: duckdb.DuckDBPyConnection) -> Warehouse:
+    run = _latest_run(con)
     documents = {
         _str(r["doc_id"]): Document(
             _str(r["doc_id"]), _str(r["org"]), _str(r["title"]), _str(r["kind"]), _int(r["period_year"]) or 0,
@@ -1105,7 +1135,7 @@ def current_generation(reports: Path) -> Path | None:
     return reports / GENERATIONS / found.group(1) if found else None
 
 
-def render_html(site: Site, reports: Path) -> list[Path]:
+def render_html(site: Site, reports: Path, inputs: str = "") -> list[Path]:
     """Write a whole generation beside the old one, then switch reports/index.html to it in one os.replace.
 
     At every instant reports/index.html links into one complete generation. The pages of a new one are written into
@@ -1128,10 +1158,12 @@ def render_html(site: Site, reports: Path) -> list[Path]:
         os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the published pages from a web server's user
         try:
             gen, index, names = _write_generation(site, tmp, current_generation(reports))
+            _write_inputs(tmp, inputs)
             folder = base / gen
             if folder.is_dir():
                 shutil.rmtree(tmp)
                 write_atomic(folder / "index.html", index)
+                write_atomic(folder / INPUTS_NAME, inputs)
             else:
                 os.rename(tmp, folder)
                 _fsync_dir(base)
@@ -1144,6 +1176,14 @@ def render_html(site: Site, reports: Path) -> list[Path]:
         _fsync_dir(reports)
         _remove_stale(reports, keep=folder)
     return [reports / "index.html", *(folder / rel for rel in names)]
+
+
+def _write_inputs(folder: Path, inputs: str) -> None:
+    """The fingerprint the generation was made from, beside its pages (hidden: no reader's file)."""
+    with open(folder / INPUTS_NAME, "w", encoding="ascii") as handle:
+        handle.write(inputs)
+        os.fsync(handle.fileno())
+    _fsync_dir(folder)
 
 
 def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str, bytes, list[str]]:
@@ -1246,16 +1286,39 @@ def render_markdown(site: Site, reports: Path) -> list[Path]:
 
 
 def write_reports(warehouse: Path, reports: Path, *, fmt: Format = "html") -> list[Path]:
-    """Read the warehouse (read-only) and write the reports; returns the files written."""
+    """Read the warehouse (read-only) and write the reports; returns the files of the report."""
     if fmt not in ("html", "md"):
         raise UsageError(f"unknown report format {fmt!r}: use --format html or --format md.")
-    site = build_site(read_warehouse(warehouse))
     try:
+        # one connection for the fingerprint and the data: a run publishing meanwhile cannot slip between them
+        with _connect(warehouse) as con:
+            inputs = fingerprint(con) if fmt == "html" else ""
+            if inputs and (done := refresh_run_line(reports, inputs, _latest_run(con))) is not None:
+                return done
+            site = build_site(_load(con))
         if fmt == "md":
             return render_markdown(site, reports)
-        return render_html(site, reports)
+        return render_html(site, reports, inputs)
     except OSError as error:
         raise StorageError(
             f"{reports}: the reports could not be written ({error.strerror or error}). "
             "Check that the folder is writable and the disk has room, or pass --reports DIR."
         ) from error
+
+
+def refresh_run_line(reports: Path, inputs: str, run: Run | None) -> list[Path] | None:
+    """When the published generation was made from these very inputs, only the line naming the run can differ:
+    rewrite it in the two index pages and return the report's files; None when the pages must be rendered."""
+    with _reports_lock(reports):
+        folder = current_generation(reports)
+        if folder is None or not _same_bytes(folder / INPUTS_NAME, inputs.encode()):
+            return None
+        line = environment().get_template("_run.html").render(run=run)
+        for index in (folder / "index.html", reports / "index.html"):
+            old = index.read_text(encoding="utf-8")
+            new, count = RUN_LINE.subn(lambda _m: line, old, count=1)
+            if count != 1:
+                return None
+            write_atomic(index, new)
+        _remove_stale(reports, keep=folder)
+        return [reports / "index.html", *sorted(folder.rglob("*.html"), key=lambda p: p.relative_to(folder).as_posix())]

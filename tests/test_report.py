@@ -498,7 +498,8 @@ def test_rendering_twice_gives_byte_identical_files(tmp_path: Path) -> None:
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in second]
     assert [p.stat().st_mtime_ns for p in again] == stamps  # unchanged pages are left alone
     assert warehouse.read_bytes() == before  # opened read-only
-    left = [p for p in (tmp_path / "a").rglob("*") if p.name != report.LOCK_NAME and p.name.startswith(".")]
+    ours = (report.LOCK_NAME, report.INPUTS_NAME)
+    left = [p for p in (tmp_path / "a").rglob("*") if p.name not in ours and p.name.startswith(".")]
     assert not left and not list((tmp_path / "a").rglob("*.tmp"))
 
 
@@ -915,3 +916,31 @@ def test_kill_9_while_writing_markdown_leaves_the_old_or_the_new_file(tmp_path: 
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         assert (lab / "report.md").read_bytes() in versions, f"killed at {time.monotonic() - started:.2f} s"
+
+
+def test_a_night_that_changed_no_data_rewrites_only_the_run_line(tmp_path: Path) -> None:
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    reports = tmp_path / "reports"
+    report.write_reports(warehouse, reports)
+    pages = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in generation(reports).rglob("*.html")}
+    con = duckdb.connect(str(warehouse))
+    con.execute("insert into runs values ('20260103T020000-cd34', '2026-01-03 02:00:00', '2026-01-03 02:00:02', "
+                "'ok', 13, 0, 0, '')")
+    con.close()
+    started = time.monotonic()
+    refreshed = report.write_reports(warehouse, reports)
+    elapsed = time.monotonic() - started
+    fresh = report.write_reports(warehouse, tmp_path / "fresh")  # rendered from nothing
+    assert [p.read_bytes() for p in refreshed] == [p.read_bytes() for p in fresh]
+    assert "20260103T020000-cd34" in (reports / "index.html").read_text(encoding="utf-8")
+    changed = [p for p, (data, mtime) in pages.items() if p.stat().st_mtime_ns != mtime]
+    assert changed == [generation(reports) / "index.html"]  # the one page naming the run
+    assert elapsed < 2.0
+    con = duckdb.connect(str(warehouse))  # now the data changes: the pages are rendered again
+    for table in ("observations", "yoy"):
+        con.execute(f"update {table} set value = 91 where indicator_id = 'lottery_shops' and year = 2022")
+    con.close()
+    old_generation = generation(reports)
+    report.write_reports(warehouse, reports)
+    assert generation(reports) != old_generation and not old_generation.exists()
+    assert "91家" in text(row_of(page(generation(reports) / report.org_year_href(XINJIAN, 2022)), "lottery_shops"))

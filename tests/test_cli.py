@@ -72,3 +72,13 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash tests/check.sh" in readme
     assert "bash tests/check.sh" in ci
+
+
+def test_report_prints_the_page_to_open(
+    built: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = tmp_path / "reports"
+    assert main(["report", "--warehouse", str(built["warehouse"]), "--reports", str(reports)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [str(reports / "index.html")]
+    assert re.fullmatch(r"tongbi: \d+ files in .*\n", captured.err)

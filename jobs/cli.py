@@ -122,8 +122,6 @@ def dispatch(args: argparse.Namespace) -> int:
         written = write_reports(settings.warehouse, settings.reports, fmt=args.format)
         # The first path is the one to open (index.html or report.md); the rest are the pages it links to.
         print(written[0])
-        if len(written) > 1:
-            print(f"tongbi: {len(written)} files in {settings.reports}", file=sys.stderr)
         return 0
     if args.command == "sql":
         from jobs.sql import format_result, query

@@ -81,4 +81,4 @@ def test_report_prints_the_page_to_open(
     assert main(["report", "--warehouse", str(built["warehouse"]), "--reports", str(reports)]) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [str(reports / "index.html")]
-    assert re.fullmatch(r"tongbi: \d+ files in .*\n", captured.err)
+    assert captured.err == ""  # cron mails whatever a job prints

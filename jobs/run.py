@@ -275,7 +275,7 @@ def indicator_rows(catalogs: Iterable[catalogs_.Catalog]) -> list[wh.IndicatorRo
         wh.IndicatorRow(
             catalog=c.id, indicator_id=i.id, name=i.name, unit=i.unit, aliases=i.aliases,
             detail=json.dumps(
-                {"measure": i.measure, "exclude": list(i.exclude), "group": i.group,
+                {"measure": i.measure, "goal": i.goal, "exclude": list(i.exclude), "group": i.group,
                  "description": i.description, "catalog_name": c.name},
                 ensure_ascii=False, sort_keys=True,
             ),

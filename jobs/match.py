@@ -673,16 +673,16 @@ def _derived(observations: list[Observation]) -> list[Observation]:
         # a rate in % changes by percentage points: 毛入园率达到90%，提高2个百分点 → 88 %
         if change is None or (change.unit != obs.unit and (obs.unit, change.unit) != ("%", "百分点")):
             continue
-        word = "increase" if change.value >= 0 else "decrease"
+        word = "增加" if change.value >= 0 else "减少"
         qualifier = obs.qualifier if change.qualifier == "exact" else "about"
         derived.append(Observation(
             org=obs.org, indicator_id=obs.indicator_id, year=obs.year - 1, basis="derived",
             value=float(f"{obs.value - change.value:.10g}"), value_high=None, qualifier=qualifier, unit=obs.unit,
             doc_id=obs.doc_id, fact_id=None, quote=obs.quote if obs.quote == change.quote else
             f"{change.quote} … {obs.quote}", flags=("derived",),
-            note=f"{_number(obs.value)} {'−' if change.value >= 0 else '+'} {_number(abs(change.value))} "
-                 f"(stated {word}): the {obs.year} level (fact {obs.fact_id}) less the change in {obs.year} "
-                 f"(fact {change.fact_id})",
+            note=f"{_number(obs.value)} {'−' if change.value >= 0 else '+'} {_number(abs(change.value))}"
+                 f"（所述{word}）：{obs.year}年的数值（fact_id {obs.fact_id}）减去{obs.year}年所述的变化"
+                 f"（fact_id {change.fact_id}）",
         ))
     return derived
 

@@ -312,7 +312,7 @@ def test_derived_value_says_how(catalogs: dict[str, Catalog]) -> None:
                        catalogs["district-education-sports"])
     (derived,) = [o for o in observations if o.basis == "derived"]
     assert (derived.year, derived.value, derived.fact_id) == (2021, 76, None)
-    assert derived.note.startswith("90 − 14 (stated increase)")
+    assert derived.note.startswith("90 − 14（所述增加）")
 
 
 # ---------------------------------------------------------------------------------------------------------------

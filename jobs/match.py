@@ -23,6 +23,12 @@ SENTENCE_ENDS = "。！？!?\n"
 _SENTENCE_END_RE = re.compile(f"[{SENTENCE_ENDS}]")
 _SENTENCE_RE = re.compile(r"[^。！？!?]*[。！？!?]?")
 _OPENING_RE = re.compile(f"[^{CLAUSE_BREAKS}]*")
+_SENTENCE_MARKS = "。！？!?"  # where _SENTENCE_RE ends a sentence within a line
+# Words one of which is inside every match of SINGLE_YEAR_RE and of MULTI_SCOPE_RE (lookarounds left out):
+# a sentence holding none of them cannot change the scope.
+_TIME_HINT_RE = re.compile(
+    r"过去一年|一年来|刚刚过去的|去年|今年|全年|当年|[\d两二三四五六七八九十]年|十[一二三四五六七八九]五"
+)
 
 # An alias right after one of these is the object of a preposition or a modifier of a longer noun:
 # 单位国内生产总值能耗, 占国内生产总值比重, 对经济增长的贡献率, 与国内生产总值之比, 人均体育场地面积.
@@ -144,6 +150,45 @@ class _Subject:
     post: bool  # the alias follows the number (60个基层党组织)
     change_text: str  # the fact's own clause minus the alias: where change words are looked for
     start: int  # where the clause holding the alias starts: the figure's wording runs from here to the number
+
+
+@dataclass(frozen=True, slots=True)
+class _Aliases:
+    """A catalog's aliases arranged for search: built once per catalog, since every fact searches them all."""
+
+    nearest: re.Pattern[str]  # at every position, the longest alias starting there
+    by_first: dict[str, tuple[tuple[Indicator, str], ...]]  # first character → (indicator, alias), catalog order
+    empty: tuple[tuple[Indicator, str], ...]  # aliases of no characters (only a catalog built in code has them)
+    indicators: dict[str, tuple[Indicator, ...]]  # alias → the indicators it names, catalog order
+
+
+_ALIAS_CACHE: dict[int, tuple[Catalog, _Aliases]] = {}
+
+
+def _aliases(catalog: Catalog) -> _Aliases:
+    """The alias index of a catalog, cached by identity (the entry keeps the catalog, so its id is not reused)."""
+    entry = _ALIAS_CACHE.get(id(catalog))
+    if entry is not None and entry[0] is catalog:
+        return entry[1]
+    pairs = [(indicator, alias) for indicator in catalog.indicators for alias in indicator.aliases]
+    by_first: dict[str, list[tuple[Indicator, str]]] = {}
+    indicators: dict[str, list[Indicator]] = {}
+    for indicator, alias in pairs:
+        if alias:
+            by_first.setdefault(alias[0], []).append((indicator, alias))
+        if indicator not in indicators.setdefault(alias, []):
+            indicators[alias].append(indicator)
+    # longest first, so the alternation takes the longest alias at each position; an alias never matches
+    # empty here (empty ones are handled apart), and the lookahead lets matches overlap
+    words = sorted({alias for _, alias in pairs if alias}, key=len, reverse=True)
+    nearest = re.compile(f"(?=({'|'.join(map(re.escape, words))}))" if words else r"(?!)")
+    index = _Aliases(nearest, {first: tuple(found) for first, found in by_first.items()},
+                     tuple(pair for pair in pairs if not pair[1]),
+                     {alias: tuple(found) for alias, found in indicators.items()})
+    if len(_ALIAS_CACHE) >= 64:
+        _ALIAS_CACHE.clear()
+    _ALIAS_CACHE[id(catalog)] = (catalog, index)
+    return index
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,15 +523,15 @@ def _alias_in(text: str, start: int, end: int, catalog: Catalog,
 
     Returns (None, alias, position) when that alias only modifies another noun.
     """
-    segment = text[start:end]
-    best: tuple[int, int, str] | None = None  # (alias end, alias length, alias)
-    for indicator in catalog.indicators:
-        for alias in indicator.aliases:
-            position = segment.rfind(alias)
-            if position >= 0:
-                key = (position + len(alias), len(alias), alias)
-                if best is None or key > best:
-                    best = key
+    index = _aliases(catalog)
+    # (alias end, alias length, alias): at one start the longest alias ends last, so the longest at each start
+    # is all that can win
+    best: tuple[int, int, str] | None = (end - start, 0, "") if index.empty else None
+    for found in index.nearest.finditer(text, start, end):
+        alias = found.group(1)
+        key = (found.start() - start + len(alias), len(alias), alias)
+        if best is None or key > best:
+            best = key
     if best is None:
         return None
     alias_end, length, alias = best
@@ -494,8 +539,8 @@ def _alias_in(text: str, start: int, end: int, catalog: Catalog,
     if _is_modifier(text, position, alias, end) or _is_per_head(text[start:position], alias):
         return None, alias, position
     subject_text = text[start:end]
-    fitting = [indicator for indicator in catalog.indicators if alias in indicator.aliases
-               and not any(phrase in subject_text for phrase in indicator.exclude) and _unit_fits(indicator, fact)]
+    fitting = [indicator for indicator in index.indicators[alias]
+               if not any(phrase in subject_text for phrase in indicator.exclude) and _unit_fits(indicator, fact)]
     if not fitting:
         return None
     # a direct unit fit (万人 for 人) beats a change reading (% for a count); then catalog order
@@ -539,12 +584,13 @@ def _is_per_head(prefix: str, alias: str) -> bool:
 def _post_alias(text: str, fact: Fact, catalog: Catalog) -> tuple[Indicator, str] | None:
     """60个基层党组织: an alias right after the number (and its measure word) names what it counts."""
     after = text[fact.char_end:fact.char_end + 40].lstrip(QUALIFIER_TAIL)
+    index = _aliases(catalog)
     best: tuple[int, Indicator, str] | None = None
-    for indicator in catalog.indicators:
-        for alias in indicator.aliases:
-            if after.startswith(alias) and (best is None or len(alias) > best[0]) \
-                    and units.factor(fact.unit, indicator.unit) is not None:
-                best = (len(alias), indicator, alias)
+    # only aliases starting with the first character can start the text; catalog order within each group
+    for indicator, alias in (*index.empty, *index.by_first.get(after[:1], ())):
+        if after.startswith(alias) and (best is None or len(alias) > best[0]) \
+                and units.factor(fact.unit, indicator.unit) is not None:
+            best = (len(alias), indicator, alias)
     return (best[1], best[2]) if best else None
 
 
@@ -609,8 +655,16 @@ def _heading_span(offset: int, line: str, near: set[int]) -> _Span:
 def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int]) -> list[_Span]:
     """The spans of one paragraph: a new one only where a sentence's opening changes the scope."""
     spans: list[_Span] = []
-    position = 0
-    for number, found in enumerate(_SENTENCE_RE.finditer(line)):
+    # Only the first sentence (a goal opening) and sentences holding a word of time can change the scope; the
+    # others are skipped unread, which is most of a long document.
+    # (A hint never holds a sentence end, so the sentence it starts in holds it whole.)
+    starts = [0]
+    for hint in _TIME_HINT_RE.finditer(line):
+        start = max(line.rfind(mark, 0, hint.start()) for mark in _SENTENCE_MARKS) + 1
+        if start != starts[-1]:
+            starts.append(start)
+    for start in starts:
+        found = _SENTENCE_RE.match(line, start)
         opening = _OPENING_RE.match(found.group()).group()  # type: ignore[union-attr]  # always matches
         scope, year, goal = current.scope, current.year, current.goal_paragraph
         single = SINGLE_YEAR_RE.search(opening)
@@ -619,15 +673,14 @@ def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int]) -> 
         elif single is not None:
             stated = _stated_year(opening)
             scope, year = ("multi", None) if stated is not None and stated not in near else ("single", stated or year)
-        if number == 0 and GOAL_RE.search(opening):
+        if start == 0 and GOAL_RE.search(opening):  # the paragraph's first sentence
             goal = True
         if (scope, year, goal) != (current.scope, current.year, current.goal_paragraph):
-            current = _Span(offset + found.start(), scope, year, goal_paragraph=goal,
+            current = _Span(offset + start, scope, year, goal_paragraph=goal,
                             goal_section=current.goal_section)
             spans.append(current)
-        position = found.end()
-    if current.goal_paragraph:  # a goal paragraph ends with its paragraph
-        spans.append(replace(current, start=offset + max(position, len(line)), goal_paragraph=False))
+    if current.goal_paragraph:  # a goal paragraph ends with its paragraph (its last sentence ends the line)
+        spans.append(replace(current, start=offset + len(line), goal_paragraph=False))
     return spans
 
 

@@ -23,12 +23,11 @@ SENTENCE_ENDS = "。！？!?\n"
 _SENTENCE_END_RE = re.compile(f"[{SENTENCE_ENDS}]")
 _SENTENCE_RE = re.compile(r"[^。！？!?]*[。！？!?]?")
 _OPENING_RE = re.compile(f"[^{CLAUSE_BREAKS}]*")
+_CLAUSE_BREAK_RE = re.compile(f"[{CLAUSE_BREAKS}]")
 _SENTENCE_MARKS = "。！？!?"  # where _SENTENCE_RE ends a sentence within a line
-# Words one of which is inside every match of SINGLE_YEAR_RE and of MULTI_SCOPE_RE (lookarounds left out):
-# a sentence holding none of them cannot change the scope.
-_TIME_HINT_RE = re.compile(
-    r"过去一年|一年来|刚刚过去的|去年|今年|全年|当年|[\d两二三四五六七八九十]年|十[一二三四五六七八九]五"
-)
+# Every match of SINGLE_YEAR_RE and of MULTI_SCOPE_RE holds one of these: a sentence holding none of them
+# cannot change the scope.
+_TIME_HINT_RE = re.compile(r"年|刚刚过去的|十[一二三四五六七八九]五")
 
 # An alias right after one of these is the object of a preposition or a modifier of a longer noun:
 # 单位国内生产总值能耗, 占国内生产总值比重, 对经济增长的贡献率, 与国内生产总值之比, 人均体育场地面积.
@@ -229,7 +228,7 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     subject = _subject(doc.text, facts, fact_id, sentence_start, catalog)
     if subject is None:
         return None
-    opening = re.split(f"[{CLAUSE_BREAKS}]", sentence, maxsplit=1)[0]
+    opening = _CLAUSE_BREAK_RE.split(sentence, maxsplit=1)[0]
     if _is_multi_year(opening, doc.text[subject.start:fact.char_end], before, doc.period_year):
         return None
     part = PART_YEAR_RE.search(opening) or PART_YEAR_RE.search(doc.text[subject.start:fact.char_end])
@@ -344,7 +343,9 @@ def _converted(basis: Basis, fact: Fact, unit: str, sign: float) -> tuple[Basis,
 def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int,
              catalog: Catalog) -> _Subject | None:
     fact = facts[fact_id]
-    listed = _listed_item(text, facts, fact_id, sentence_start)
+    # the clause punctuation between the sentence start and the number, read once for both walks below
+    breaks = [found.start() for found in _CLAUSE_BREAK_RE.finditer(text, sentence_start, fact.char_start)]
+    listed = _listed_item(text, facts, fact_id, sentence_start, breaks[-1] + 1 if breaks else sentence_start)
     if listed is not None:
         item_start, item_end, change_text, last = listed
         found = _alias_in(text, item_start, item_end, catalog, fact)
@@ -355,7 +356,7 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
         if found is None or found[0] is None:
             return None
         return _Subject(found[0], found[1], carried=False, post=False, change_text=change_text, start=item_start)
-    segments = _segments_before(text, facts, fact_id, sentence_start)
+    segments = _segments_before(text, facts, fact_id, sentence_start, breaks)
     own_start, own_end, _ = segments[0]
     own = text[own_start:own_end]
     # 18所标准化幼儿园和12所示范园: a noun right after the measure word is what the number counts.
@@ -387,8 +388,8 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     return None
 
 
-def _listed_item(text: str, facts: Sequence[Fact], fact_id: int,
-                 sentence_start: int) -> tuple[int, int, str, str] | None:
+def _listed_item(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int,
+                 clause_start: int) -> tuple[int, int, str, str] | None:
     """高血压、糖尿病患者规范管理率分别为78.2%、75.6%: the k-th number after 分别 measures the k-th listed noun.
 
     Returns (start, end) of that noun, the words between 分别 and the number (where change words are) and the
@@ -396,8 +397,6 @@ def _listed_item(text: str, facts: Sequence[Fact], fact_id: int,
     None when the number is not in such a list.
     """
     fact = facts[fact_id]
-    clause_start = max(sentence_start, *(text.rfind(mark, sentence_start, fact.char_start) + 1
-                                         for mark in CLAUSE_BREAKS))
     marker = text.rfind("分别", clause_start, fact.char_start)
     if marker < 0:
         return None
@@ -487,17 +486,16 @@ def _is_part(text: str, sentence_start: int, segment_start: int, alias_start: in
     return not _is_empty(prefix) or re.search(r"[0-9A-Za-z]", prefix) is not None
 
 
-def _segments_before(text: str, facts: Sequence[Fact], fact_id: int,
-                     sentence_start: int) -> list[tuple[int, int, bool]]:
+def _segments_before(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int,
+                     breaks: list[int]) -> list[tuple[int, int, bool]]:
     """The clauses before the fact, nearest first, cut at clause punctuation and after each earlier fact.
 
     Each is (start, end, ends_with_fact). The walk stops at a semicolon: a subject does not cross it.
     """
     fact = facts[fact_id]
     cuts: dict[int, int | None] = {}  # cut offset → start of the fact that ends there, None for punctuation
-    for index in range(sentence_start, fact.char_start):
-        if text[index] in CLAUSE_BREAKS:
-            cuts[index + 1] = None
+    for index in breaks:  # the clause punctuation from the sentence start to the fact
+        cuts[index + 1] = None
     for index in range(fact_id - 1, -1, -1):  # facts come in text order: stop at the sentence start
         other = facts[index]
         if other.char_end <= sentence_start:
@@ -658,17 +656,15 @@ def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int]) -> 
     # Only the first sentence (a goal opening) and sentences holding a word of time can change the scope; the
     # others are skipped unread, which is most of a long document.
     # (A hint never holds a sentence end, so the sentence it starts in holds it whole.)
-    starts = [0]
+    starts = {0: False}  # sentence start → whether it holds a word of time
     for hint in _TIME_HINT_RE.finditer(line):
-        start = max(line.rfind(mark, 0, hint.start()) for mark in _SENTENCE_MARKS) + 1
-        if start != starts[-1]:
-            starts.append(start)
-    for start in starts:
+        starts[max(line.rfind(mark, 0, hint.start()) for mark in _SENTENCE_MARKS) + 1] = True
+    for start, timed in starts.items():
         found = _SENTENCE_RE.match(line, start)
         opening = _OPENING_RE.match(found.group()).group()  # type: ignore[union-attr]  # always matches
         scope, year, goal = current.scope, current.year, current.goal_paragraph
-        single = SINGLE_YEAR_RE.search(opening)
-        if single is None and MULTI_SCOPE_RE.search(opening):
+        single = SINGLE_YEAR_RE.search(opening) if timed else None
+        if single is None and timed and MULTI_SCOPE_RE.search(opening):
             scope = "multi"
         elif single is not None:
             stated = _stated_year(opening)

@@ -21,10 +21,11 @@ CLAUSE_BREAKS = "，,；;：:"
 HARD_BREAKS = "；;"  # a subject is never carried across a semicolon: it separates items of a list
 SENTENCE_ENDS = "。！？!?\n"
 _SENTENCE_END_RE = re.compile(f"[{SENTENCE_ENDS}]")
-_SENTENCE_RE = re.compile(r"[^。！？!?]*[。！？!?]?")
-_OPENING_RE = re.compile(f"[^{CLAUSE_BREAKS}]*")
 _CLAUSE_BREAK_RE = re.compile(f"[{CLAUSE_BREAKS}]")
-_SENTENCE_MARKS = "。！？!?"  # where _SENTENCE_RE ends a sentence within a line
+# A line's sentences end after 。！？!? (or at the line's end); this reads the opening clause of the one
+# starting at a position: up to the first clause break, or the whole sentence with its end mark.
+_SENTENCE_OPENING_RE = re.compile(f"[^{CLAUSE_BREAKS}。！？!?]*[。！？!?]?")
+_SENTENCE_MARKS = "。！？!?"  # where a sentence ends within a line
 # Every match of SINGLE_YEAR_RE and of MULTI_SCOPE_RE holds one of these: a sentence holding none of them
 # cannot change the scope.
 _TIME_HINT_RE = re.compile(r"年|刚刚过去的|十[一二三四五六七八九]五")
@@ -155,7 +156,7 @@ class _Subject:
 class _Aliases:
     """A catalog's aliases arranged for search: built once per catalog, since every fact searches them all."""
 
-    nearest: re.Pattern[str]  # at every position, the longest alias starting there
+    longest: re.Pattern[str]  # the longest alias starting at the first position where any starts
     by_first: dict[str, tuple[tuple[Indicator, str], ...]]  # first character → (indicator, alias), catalog order
     empty: tuple[tuple[Indicator, str], ...]  # aliases of no characters (only a catalog built in code has them)
     indicators: dict[str, tuple[Indicator, ...]]  # alias → the indicators it names, catalog order
@@ -177,11 +178,10 @@ def _aliases(catalog: Catalog) -> _Aliases:
             by_first.setdefault(alias[0], []).append((indicator, alias))
         if indicator not in indicators.setdefault(alias, []):
             indicators[alias].append(indicator)
-    # longest first, so the alternation takes the longest alias at each position; an alias never matches
-    # empty here (empty ones are handled apart), and the lookahead lets matches overlap
+    # longest first, so the alternation takes the longest alias at a position (empty ones are handled apart)
     words = sorted({alias for _, alias in pairs if alias}, key=len, reverse=True)
-    nearest = re.compile(f"(?=({'|'.join(map(re.escape, words))}))" if words else r"(?!)")
-    index = _Aliases(nearest, {first: tuple(found) for first, found in by_first.items()},
+    longest = re.compile("|".join(map(re.escape, words)) if words else r"(?!)")
+    index = _Aliases(longest, {first: tuple(found) for first, found in by_first.items()},
                      tuple(pair for pair in pairs if not pair[1]),
                      {alias: tuple(found) for alias, found in indicators.items()})
     if len(_ALIAS_CACHE) >= 64:
@@ -525,11 +525,13 @@ def _alias_in(text: str, start: int, end: int, catalog: Catalog,
     # (alias end, alias length, alias): at one start the longest alias ends last, so the longest at each start
     # is all that can win
     best: tuple[int, int, str] | None = (end - start, 0, "") if index.empty else None
-    for found in index.nearest.finditer(text, start, end):
-        alias = found.group(1)
+    found = index.longest.search(text, start, end)
+    while found is not None:  # every start position holding an alias, since aliases overlap (…总值 / 总值…)
+        alias = found.group()
         key = (found.start() - start + len(alias), len(alias), alias)
         if best is None or key > best:
             best = key
+        found = index.longest.search(text, found.start() + 1, end)
     if best is None:
         return None
     alias_end, length, alias = best
@@ -660,8 +662,7 @@ def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int]) -> 
     for hint in _TIME_HINT_RE.finditer(line):
         starts[max(line.rfind(mark, 0, hint.start()) for mark in _SENTENCE_MARKS) + 1] = True
     for start, timed in starts.items():
-        found = _SENTENCE_RE.match(line, start)
-        opening = _OPENING_RE.match(found.group()).group()  # type: ignore[union-attr]  # always matches
+        opening = _SENTENCE_OPENING_RE.match(line, start).group()  # type: ignore[union-attr]  # always matches
         scope, year, goal = current.scope, current.year, current.goal_paragraph
         single = SINGLE_YEAR_RE.search(opening) if timed else None
         if single is None and timed and MULTI_SCOPE_RE.search(opening):

@@ -201,11 +201,13 @@ def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule
     """Every fact that measures a catalog indicator, as one observation per (org, indicator, year, basis)."""
     spans = _time_spans(doc.text, doc.period_year, doc.period_year + rule.target_year_offset)
     starts = [span.start for span in spans]
-    ends = [found.start() for found in _SENTENCE_END_RE.finditer(doc.text)]
     candidates: list[_Candidate] = []
+    bounds = (0, -1)  # the sentence of the previous fact
     for fact_id, fact in enumerate(facts):
         span = spans[max(bisect.bisect_right(starts, fact.char_start) - 1, 0)]
-        candidate = _candidate(doc, facts, fact_id, catalog, rule, span, _sentence_bounds(doc.text, ends, fact))
+        if not bounds[0] <= fact.char_start <= bounds[1]:
+            bounds = _sentence_bounds(doc.text, fact, bounds[1] if bounds[1] < fact.char_start else -1)
+        candidate = _candidate(doc, facts, fact_id, catalog, rule, span, bounds)
         if candidate is not None:
             candidates.append(candidate)
     chosen = _choose(candidates)
@@ -266,11 +268,16 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     return _Candidate(observation, rank, running)
 
 
-def _sentence_bounds(text: str, ends: list[int], fact: Fact) -> tuple[int, int]:
-    """(start, end) of the sentence holding the fact, from the sorted offsets of sentence-ending marks."""
-    index = bisect.bisect_left(ends, fact.char_start)
-    start = ends[index - 1] + 1 if index > 0 else 0
-    return start, ends[index] if index < len(ends) else len(text)
+def _sentence_bounds(text: str, fact: Fact, known_end: int) -> tuple[int, int]:
+    """(start, end) of the sentence holding the fact: after the last sentence-ending mark before it, up to the
+    next one at or after it (or the text's end).
+
+    known_end is a mark before the fact (the previous fact's sentence end), or -1: the walk back stops there,
+    so facts in text order read each stretch of text about once.
+    """
+    last = max(known_end, *(text.rfind(mark, max(known_end, 0), fact.char_start) for mark in SENTENCE_ENDS))
+    found = _SENTENCE_END_RE.search(text, fact.char_start)
+    return last + 1, found.start() if found is not None else len(text)
 
 
 def _is_multi_year(opening: str, wording: str, before: str, period_year: int) -> bool:
@@ -621,6 +628,9 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
     heading = spans[0]
     offset = 0
     for number, line in enumerate(text.splitlines(keepends=True)):
+        if line.isspace():  # a blank line is no heading and opens no sentence: nothing changes
+            offset += len(line)
+            continue
         if (HEADING_RE.match(line) and len(line.strip()) <= HEADING_MAX_CHARS) or (number > 0 and _is_plan_line(line)):
             heading = _heading_span(offset, line, near)
             spans.append(heading)

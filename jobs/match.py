@@ -25,7 +25,7 @@ _CLAUSE_BREAK_RE = re.compile(f"[{CLAUSE_BREAKS}]")
 # A line's sentences end after 。！？!? (or at the line's end); this reads the opening clause of the one
 # starting at a position: up to the first clause break, or the whole sentence with its end mark.
 _SENTENCE_OPENING_RE = re.compile(f"[^{CLAUSE_BREAKS}。！？!?]*[。！？!?]?")
-_SENTENCE_MARKS = "。！？!?"  # where a sentence ends within a line
+_SENTENCE_MARK_RE = re.compile("[。！？!?]")  # where a sentence ends within a line
 # Every match of SINGLE_YEAR_RE and of MULTI_SCOPE_RE holds one of these: a sentence holding none of them
 # cannot change the scope.
 _TIME_HINT_RE = re.compile(r"年|刚刚过去的|十[一二三四五六七八九]五")
@@ -222,10 +222,12 @@ def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule
 def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Catalog, rule: KindRule,
                span: _Span, bounds: tuple[int, int]) -> _Candidate | None:
     fact = facts[fact_id]
+    if span.scope == "multi":
+        return None  # several years' figure
     sentence_start, sentence_end = bounds
     before = doc.text[sentence_start:fact.char_start]
     sentence = doc.text[sentence_start:sentence_end]
-    if span.scope == "multi" or before.rstrip().endswith(("从", "由")):
+    if before.rstrip().endswith(("从", "由")):
         return None  # several years' figure, or the starting level of 从54万亿元增加到82.7万亿元
     subject = _subject(doc.text, facts, fact_id, sentence_start, catalog)
     if subject is None:
@@ -275,7 +277,9 @@ def _sentence_bounds(text: str, fact: Fact, known_end: int) -> tuple[int, int]:
     known_end is a mark before the fact (the previous fact's sentence end), or -1: the walk back stops there,
     so facts in text order read each stretch of text about once.
     """
-    last = max(known_end, *(text.rfind(mark, max(known_end, 0), fact.char_start) for mark in SENTENCE_ENDS))
+    last = known_end
+    for mark in _SENTENCE_END_RE.finditer(text, known_end + 1, fact.char_start):
+        last = mark.start()
     found = _SENTENCE_END_RE.search(text, fact.char_start)
     return last + 1, found.start() if found is not None else len(text)
 
@@ -460,6 +464,9 @@ def _elided_alias(item: str, last: str, catalog: Catalog, fact: Fact) -> tuple[I
     """
     best: tuple[tuple[int, bool], Indicator, str] | None = None
     for indicator in catalog.indicators:
+        # an alias can only end-match the item when its first character is in the item: skip the rest unread
+        if not any(alias[:1] in item for alias in indicator.aliases if len(alias) > 1):
+            continue
         if not _unit_fits(indicator, fact) or any(phrase in item + last for phrase in indicator.exclude):
             continue
         direct = units.factor(fact.unit, indicator.unit) is not None  # 5.1% is a growth rate before a change
@@ -669,8 +676,12 @@ def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int]) -> 
     # others are skipped unread, which is most of a long document.
     # (A hint never holds a sentence end, so the sentence it starts in holds it whole.)
     starts = {0: False}  # sentence start → whether it holds a word of time
-    for hint in _TIME_HINT_RE.finditer(line):
-        starts[max(line.rfind(mark, 0, hint.start()) for mark in _SENTENCE_MARKS) + 1] = True
+    first = _TIME_HINT_RE.search(line)
+    if first is not None:
+        marks = [found.start() for found in _SENTENCE_MARK_RE.finditer(line)]
+        for hint in _TIME_HINT_RE.finditer(line, first.start()):
+            index = bisect.bisect_left(marks, hint.start())
+            starts[marks[index - 1] + 1 if index else 0] = True
     for start, timed in starts.items():
         opening = _SENTENCE_OPENING_RE.match(line, start).group()  # type: ignore[union-attr]  # always matches
         scope, year, goal = current.scope, current.year, current.goal_paragraph

@@ -38,6 +38,8 @@ GENERATION_NAME = re.compile(r"[0-9a-f]{16}")
 GENERATION_META = re.compile(r'<meta name="tongbi-generation" content="([0-9a-f]{16})">')
 TEMP_PREFIX = ".tmp-"
 LOCK_NAME = ".lock"
+# beside a generation's pages: the fingerprint of the whole report, then one per page (what it shows), so a night
+# that changed nothing renders nothing and a night that changed a little renders only the pages it reaches
 INPUTS_NAME = ".inputs"
 RUN_LINE = re.compile(r'<p class="meta run">[^\n]*</p>\n')
 LEGACY_DIRS = ("org", "indicator", "doc")
@@ -1082,29 +1084,35 @@ def _pages(site: Site) -> list[tuple[str, str, dict[str, object]]]:
 
 
 def iter_pages(site: Site) -> Iterator[tuple[str, bytes]]:
-    """Every page of a generation rendered, in a fixed order, as (path inside the generation folder, bytes).
+    """Every page of a generation rendered, in a fixed order, as (path inside the generation folder, bytes)."""
+    pages = _pages(site)
+    for _index, rel, data in _render_pages(pages, range(len(pages))):
+        yield rel, data
+
+
+def _render_pages(pages: PageList, indices: Sequence[int]) -> Iterator[tuple[int, str, bytes]]:
+    """The pages at `indices` rendered, in that order, as (index, path inside the generation folder, bytes).
 
     Rendering is CPU-bound (about 15 s of Jinja for a thousand organisations on one core), so a large report is
     rendered by one forked worker per core; the parent stays the only writer. Pages are yielded one by one, so a
     report of any size never holds more than a few pages in memory.
     """
     global _WORK
-    pages = _pages(site)
-    workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if len(pages) >= PARALLEL_FROM else 1
+    workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if len(indices) >= PARALLEL_FROM else 1
     if workers <= 1:
-        with _progress(len(pages)) as advance:
-            for index in range(len(pages)):
-                yield _render(pages, index)
+        with _progress(len(indices)) as advance:
+            for index in indices:
+                yield (index, *_render(pages, index))
                 advance()
         return
-    for template in sorted({template for _, template, _ in pages}):
+    for template in sorted({pages[index][1] for index in indices}):
         environment().get_template(template)  # compiled once here, inherited compiled by every worker
     _WORK = pages  # inherited by the forked workers: nothing of the site is pickled
     try:
         # forked before the progress bar starts its thread: a child never inherits a lock held by it
-        with multiprocessing.get_context("fork").Pool(workers) as pool, _progress(len(pages)) as advance:
-            for page in pool.imap(_render_work, range(len(pages)), chunksize=8):
-                yield page
+        with multiprocessing.get_context("fork").Pool(workers) as pool, _progress(len(indices)) as advance:
+            for index, page in zip(indices, pool.imap(_render_work, indices, chunksize=8), strict=True):
+                yield (index, *page)
                 advance()
     finally:
         _WORK = []
@@ -1157,13 +1165,13 @@ def render_html(site: Site, reports: Path, inputs: str = "") -> list[Path]:
         tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=base))
         os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the published pages from a web server's user
         try:
-            gen, index, names = _write_generation(site, tmp, current_generation(reports))
-            _write_inputs(tmp, inputs)
+            gen, index, names, keys = _write_generation(site, tmp, current_generation(reports))
+            _write_hidden(tmp, INPUTS_NAME, f"{inputs}\n{keys}")
             folder = base / gen
             if folder.is_dir():
                 shutil.rmtree(tmp)
                 write_atomic(folder / "index.html", index)
-                write_atomic(folder / INPUTS_NAME, inputs)
+                write_atomic(folder / INPUTS_NAME, f"{inputs}\n{keys}")
             else:
                 os.rename(tmp, folder)
                 _fsync_dir(base)
@@ -1178,24 +1186,94 @@ def render_html(site: Site, reports: Path, inputs: str = "") -> list[Path]:
     return [reports / "index.html", *(folder / rel for rel in names)]
 
 
-def _write_inputs(folder: Path, inputs: str) -> None:
-    """The fingerprint the generation was made from, beside its pages (hidden: no reader's file)."""
-    with open(folder / INPUTS_NAME, "w", encoding="ascii") as handle:
-        handle.write(inputs)
+def _write_hidden(folder: Path, name: str, text: str) -> None:
+    """The fingerprints the generation was made from, beside its pages (hidden: no reader's file)."""
+    with open(folder / name, "w", encoding="ascii") as handle:
+        handle.write(text)
         os.fsync(handle.fileno())
     _fsync_dir(folder)
 
 
-def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str, bytes, list[str]]:
-    """Every page into `tmp`, fsynced; returns the generation's name, its index page and the pages' paths."""
+@dataclass(frozen=True, slots=True)
+class RenderCount:
+    """How the last HTML report was made: pages rendered by Jinja, and pages reused unrendered."""
+
+    rendered: int
+    reused: int
+
+
+LAST_RENDER = RenderCount(0, 0)
+
+
+@cache
+def _code_key() -> str:
+    """What turns a page's context into bytes: the templates, this module and the template engine."""
+    digest = hashlib.sha256(f"jinja2 {jinja2.__version__}\n".encode())
+    for path in sorted(TEMPLATES.iterdir()):
+        digest.update(f"{path.name}:{path.stat().st_size}:".encode() + path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _page_key(template: str, context: dict[str, object]) -> str:
+    """A hash of everything a page shows. The context is made of frozen records, numbers and strings, whose repr
+    is the whole of their content: equal keys (with equal code) render equal bytes, whatever the page links to.
+    Links are relative (root "../"), never named after the generation, so a page is valid in any generation."""
+    return hashlib.sha256(f"{template}\0{context!r}".encode()).hexdigest()[:32]
+
+
+def _read_page_keys(previous: Path | None) -> dict[str, str]:
+    """The page keys of the current generation, or nothing when they were made by other code (or are missing)."""
+    if previous is None:
+        return {}
+    try:
+        lines = (previous / INPUTS_NAME).read_text(encoding="ascii").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    # line 1 is the whole report's fingerprint, line 2 names the code the page keys were made with
+    if len(lines) < 2 or lines[1] != f"code {_code_key()}":
+        return {}
+    keys: dict[str, str] = {}
+    for line in lines[2:]:
+        key, _, rel = line.partition(" ")
+        keys[rel] = key
+    return keys
+
+
+def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str, bytes, list[str], str]:
+    """Every page into `tmp`, fsynced; returns the generation's name, its index page, the pages' paths and the
+    page keys to store beside them.
+
+    A page whose key equals the current generation's is not rendered: its file there is hard-linked (and read
+    for the generation's hash). Every other page is rendered; the index always is (it names the run).
+    """
+    global LAST_RENDER
     digest = hashlib.sha256()
     # the generation is named without the line naming the run: it changes every night, the data need not
     unstamped = environment().get_template("index.html").render(
         site=dataclasses.replace(site, run=None), root="", generation="").encode("utf-8")
+    pages = _pages(site)
+    keys = [_page_key(template, context) for _rel, template, context in pages]
+    known = _read_page_keys(previous)
+    reuse = {index for index, (rel, _t, _c) in enumerate(pages)
+             if rel != "index.html" and known.get(rel) == keys[index]}
+    rendered = _render_pages(pages, [index for index in range(len(pages)) if index not in reuse])
     folders: set[Path] = {tmp}
     names: list[str] = []
     index = b""
-    for rel, data in iter_pages(site):
+    fresh = 0
+    for position, (rel, _template, _context) in enumerate(pages):
+        data = b""
+        if position in reuse and previous is not None:
+            try:
+                data = (previous / rel).read_bytes()
+            except OSError:
+                reuse.discard(position)  # gone from the old generation: rendered after all
+                data = _render(pages, position)[1]
+                fresh += 1
+        else:
+            _at, _rel, data = next(rendered)
+            fresh += 1
         names.append(rel)
         if rel == "index.html":
             index = data
@@ -1206,7 +1284,7 @@ def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str
         if target.parent not in folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             folders.add(target.parent)
-        if previous is not None and _same_bytes(previous / rel, data):
+        if previous is not None and (position in reuse or _same_bytes(previous / rel, data)):
             # an unchanged page is shared with the current generation: not written again, and it keeps its mtime
             with contextlib.suppress(OSError):
                 os.link(previous / rel, target)
@@ -1216,7 +1294,17 @@ def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str
             os.fsync(handle.fileno())
     for path in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         _fsync_dir(path)
-    return digest.hexdigest()[:16], index, sorted(names)
+    LAST_RENDER = RenderCount(fresh, len(pages) - fresh)
+    stored = "".join(f"{key} {rel}\n" for (rel, _t, _c), key in zip(pages, keys, strict=True) if rel != "index.html")
+    return digest.hexdigest()[:16], index, sorted(names), f"code {_code_key()}\n{stored}"
+
+
+def _first_line(path: Path) -> str | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.readline().rstrip("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
@@ -1289,6 +1377,8 @@ def write_reports(warehouse: Path, reports: Path, *, fmt: Format = "html") -> li
     """Read the warehouse (read-only) and write the reports; returns the files of the report."""
     if fmt not in ("html", "md"):
         raise UsageError(f"unknown report format {fmt!r}: use --format html or --format md.")
+    global LAST_RENDER
+    LAST_RENDER = RenderCount(0, 0)
     try:
         # one connection for the fingerprint and the data: a run publishing meanwhile cannot slip between them
         with _connect(warehouse) as con:
@@ -1311,7 +1401,7 @@ def refresh_run_line(reports: Path, inputs: str, run: Run | None) -> list[Path] 
     rewrite it in the two index pages and return the report's files; None when the pages must be rendered."""
     with _reports_lock(reports):
         folder = current_generation(reports)
-        if folder is None or not _same_bytes(folder / INPUTS_NAME, inputs.encode()):
+        if folder is None or _first_line(folder / INPUTS_NAME) != inputs:
             return None
         line = environment().get_template("_run.html").render(run=run)
         for index in (folder / "index.html", reports / "index.html"):

@@ -944,3 +944,80 @@ def test_a_night_that_changed_no_data_rewrites_only_the_run_line(tmp_path: Path)
     report.write_reports(warehouse, reports)
     assert generation(reports) != old_generation and not old_generation.exists()
     assert "91家" in text(row_of(page(generation(reports) / report.org_year_href(XINJIAN, 2022)), "lottery_shops"))
+
+
+# --------------------------------------------------------------------------- incremental rendering
+
+
+def test_a_changed_document_renders_only_its_pages_and_the_result_is_a_full_render(
+        built: dict[str, Path], tmp_path: Path) -> None:
+    """One document of the sample inbox changes: the pages that show nothing of it are hard-linked from the current
+    generation unrendered, and every file (hidden fingerprints included) is byte for byte a render from nothing."""
+    from jobs.run import run_job
+    from jobs.settings import Settings
+
+    inbox, reports = tmp_path / "inbox", tmp_path / "reports"
+    shutil.copytree(built["inbox"], inbox)
+    shutil.copytree(built["reports"], reports)
+    settings = Settings(inbox=inbox, schemas=ROOT / "schemas", warehouse=tmp_path / "w.duckdb", reports=reports)
+    shutil.copy(built["warehouse"], settings.warehouse)
+    seed = inbox / SEED.name
+    before = seed.read_text(encoding="utf-8")
+    assert "现有门店90家" in before
+    seed.write_text(before.replace("现有门店90家", "现有门店93家"), encoding="utf-8")
+    assert run_job(settings, reports=False).exit_code == 0
+    old = generation(reports)
+    before = {p.relative_to(old).as_posix(): (p.read_bytes(), p.stat().st_ino) for p in old.rglob("*.html")}
+
+    report.write_reports(settings.warehouse, reports)
+    counted = report.LAST_RENDER
+    report.write_reports(settings.warehouse, tmp_path / "fresh")
+    assert report.LAST_RENDER.reused == 0  # from nothing: every page rendered
+    assert snapshot(reports) == snapshot(tmp_path / "fresh")
+    new = generation(reports)
+    assert new != old and not old.exists()
+    hidden = sorted(p.name for p in new.iterdir() if p.name.startswith("."))
+    assert hidden == [report.INPUTS_NAME]
+    for name in hidden:
+        assert (new / name).read_bytes() == (generation(tmp_path / "fresh") / name).read_bytes()
+    assert "93家" in text(row_of(page(new / report.org_year_href(XINJIAN, 2022)), "lottery_shops"))
+    pages = {p.relative_to(new).as_posix(): p for p in new.rglob("*.html")}
+    assert counted.rendered + counted.reused == len(pages) == len(before)
+    # a new doc_id for the changed document: every page quoting it links elsewhere now and must be rendered; the
+    # pages rendered are exactly those whose bytes changed (and the index, always rendered), each other page is
+    # the old generation's file itself, hard-linked
+    changed = {rel for rel, path in pages.items() if rel not in before or before[rel][0] != path.read_bytes()}
+    assert counted.rendered == len(changed | {"index.html"}), counted
+    assert counted.reused >= len(pages) // 4, counted
+    kept = [rel for rel in pages if rel not in changed | {"index.html"}]
+    assert all(pages[rel].stat().st_ino == before[rel][1] for rel in kept)
+    # the same data again over the fresh render, its whole-report fingerprint altered: only the index is rendered
+    fresh = snapshot(tmp_path / "fresh")
+    stored = generation(tmp_path / "fresh") / report.INPUTS_NAME
+    stored.write_text("0" * 64 + stored.read_text(encoding="ascii")[64:], encoding="ascii")
+    report.write_reports(settings.warehouse, tmp_path / "fresh")
+    assert report.RenderCount(1, len(pages) - 1) == report.LAST_RENDER
+    assert snapshot(tmp_path / "fresh") == fresh
+
+
+def test_page_keys_are_dropped_when_the_code_that_renders_them_changes(tmp_path: Path) -> None:
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    reports = tmp_path / "reports"
+    report.write_reports(warehouse, reports)
+    keys = generation(reports) / report.INPUTS_NAME
+    inputs, code, rest = keys.read_text(encoding="ascii").split("\n", 2)
+    assert code == f"code {report._code_key()}" and len(inputs) == 64
+    assert len(report._read_page_keys(generation(reports))) == len(list(generation(reports).rglob("*.html"))) - 1
+    keys.write_text(f"{inputs}\ncode 0\n{rest}", encoding="ascii")
+    assert report._read_page_keys(generation(reports)) == {}
+    con = duckdb.connect(str(warehouse))  # new data, so the pages are made again, now all of them
+    con.execute("update yoy set value = 91 where indicator_id = 'lottery_shops' and year = 2022")
+    con.close()
+    report.write_reports(warehouse, reports)
+    assert report.LAST_RENDER.reused == 0
+    assert snapshot(reports) == snapshot(_fresh(warehouse, tmp_path / "fresh"))
+
+
+def _fresh(warehouse: Path, reports: Path) -> Path:
+    report.write_reports(warehouse, reports)
+    return reports

@@ -911,3 +911,22 @@ def test_running_totals_and_runs_of_years(tmp_path: Path) -> None:
     assert not any("ambiguous" in o.flags for o in flow)
     runs = run("门诊量连续5年稳定在150万人次以上。", [("150万人次", 1_500_000, "人次", "at_least")], catalog)
     assert runs == []
+
+
+def test_the_alias_ending_nearest_the_number_wins_even_inside_another() -> None:
+    """一般公共预算收入: 预算收入 starts inside 一般公共预算 and ends nearer the number, so it is the subject.
+
+    The matcher searches a catalog's aliases through one index built per catalog; this pins that overlapping
+    aliases are all seen and that two catalogs alike but for their aliases each get their own index.
+    """
+    from jobs.catalog import Indicator
+
+    budget = Indicator(id="budget", name="一般公共预算", unit="亿元", aliases=("一般公共预算",), catalog="t")
+    revenue = Indicator(id="budget_revenue", name="预算收入", unit="亿元", aliases=("预算收入",), catalog="t")
+    catalog = Catalog(id="t", name="t", applies_to=("工作总结",), indicators=(budget, revenue), path="t.toml")
+    text = "全年一般公共预算收入52.3亿元。"
+    specs: list[Spec] = [("52.3亿元", 5.23e9, "元")]
+    assert table(run(text, specs, catalog)) == {("budget_revenue", 2022, "actual", 52.3, "exact")}
+    only_budget = replace(catalog, indicators=(replace(budget, aliases=("一般公共预算", "公共预算收入")),))
+    assert table(run(text, specs, only_budget)) == {("budget", 2022, "actual", 52.3, "exact")}
+    assert table(run(text, specs, catalog)) == {("budget_revenue", 2022, "actual", 52.3, "exact")}

@@ -576,7 +576,7 @@ def _unit_fits(indicator: Indicator, fact: Fact) -> bool:
 def _is_modifier(text: str, position: int, alias: str, number_start: int) -> bool:
     """单位国内生产总值能耗, 国内生产总值的比重, 对经济增长的贡献率: the alias qualifies another noun."""
     head = text[max(position - 2, 0):position]
-    if any(head.endswith(word) for word in PRE_MODIFIERS):
+    if head.endswith(PRE_MODIFIERS):
         return True
     gap = text[position + len(alias):number_start]
     listed, _, rest = gap.partition("分别")
@@ -584,7 +584,8 @@ def _is_modifier(text: str, position: int, alias: str, number_start: int) -> boo
         gap = rest  # 能耗和二氧化碳排放分别降低: the other nouns are the list's other items
     if any(word in gap for word in OTHER_MEASURES):
         return True
-    return any(char == "的" and not gap[index + 1:].startswith(DE_ALLOWED) for index, char in enumerate(gap))
+    return "的" in gap and any(char == "的" and not gap[index + 1:].startswith(DE_ALLOWED)
+                               for index, char in enumerate(gap))
 
 
 def _is_per_head(prefix: str, alias: str) -> bool:

@@ -1249,9 +1249,6 @@ def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str
     """
     global LAST_RENDER
     digest = hashlib.sha256()
-    # the generation is named without the line naming the run: it changes every night, the data need not
-    unstamped = environment().get_template("index.html").render(
-        site=dataclasses.replace(site, run=None), root="", generation="").encode("utf-8")
     pages = _pages(site)
     keys = [_page_key(template, context) for _rel, template, context in pages]
     known = _read_page_keys(previous)
@@ -1275,9 +1272,10 @@ def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str
             _at, _rel, data = next(rendered)
             fresh += 1
         names.append(rel)
+        hashed = data
         if rel == "index.html":
             index = data
-        hashed = unstamped if rel == "index.html" else data
+            hashed = _unstamped(site, data)
         digest.update(f"{rel}\0{len(hashed)}\0".encode())
         digest.update(hashed)
         target = tmp / rel
@@ -1297,6 +1295,18 @@ def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str
     LAST_RENDER = RenderCount(fresh, len(pages) - fresh)
     stored = "".join(f"{key} {rel}\n" for (rel, _t, _c), key in zip(pages, keys, strict=True) if rel != "index.html")
     return digest.hexdigest()[:16], index, sorted(names), f"code {_code_key()}\n{stored}"
+
+
+def _unstamped(site: Site, index: bytes) -> bytes:
+    """The index as the generation's name sees it: without the line naming the run, which changes every night while
+    the data need not. That line is swapped for the one of no run (the index shows the run nowhere else), which
+    costs a regular expression instead of rendering the index a second time; rendered when it cannot be swapped."""
+    line = environment().get_template("_run.html").render(run=None)
+    swapped, count = RUN_LINE.subn(lambda _m: line, index.decode("utf-8"), count=1)
+    if count == 1 and RUN_LINE.fullmatch(line):
+        return swapped.encode("utf-8")
+    return environment().get_template("index.html").render(
+        site=dataclasses.replace(site, run=None), root="", generation="").encode("utf-8")
 
 
 def _first_line(path: Path) -> str | None:

@@ -458,6 +458,8 @@ BASE_TABLES = (
     "create table observations (org varchar, indicator_id varchar, year integer, basis varchar, value double, "
     "value_high double, qualifier varchar, unit varchar, doc_id varchar, fact_id integer, quote varchar, "
     "flags varchar[], note varchar)",
+    # yoy reads a fact's printed digits for the precision of its value; no row here: every value counts as exact
+    "create table facts (doc_id varchar, fact_id integer, value double, unit varchar, raw varchar)",
 )
 
 

@@ -145,20 +145,14 @@ def corpus_chars(folder: Path) -> int:
     return sum(len(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt"))
 
 
-def rewrite(folder: Path, share: float, seed: int) -> list[Path]:
-    """Rewrite `share` of the files with new perturbations (same name, new content)."""
+def rewrite(folder: Path, share: float, seed: int, corpus_seed: int, version: int) -> list[Path]:
+    """Rewrite `share` of the files as new versions of the same documents (same organisation and year, new
+    perturbation), as when bureaus republish corrected reports."""
     rng = random.Random(seed)
     files = sorted(folder.glob("*.txt"))
     chosen = rng.sample(files, max(1, round(len(files) * share)))
-    sources = {p.stem.rsplit("_", 1)[0]: p for p in corpus_gen.SOURCES.glob("*.txt")}
     for path in chosen:
-        prefix = path.stem.rsplit("-", 1)[0]
-        source = sources[prefix]
-        year = int(path.stem.rsplit("_", 1)[1])
-        base = corpus_gen._FILE_YEAR.search(source.stem)
-        shift = year - (int(base.group(1)) if base else 2022)
-        text = corpus_gen.transform(source.read_text(encoding="utf-8"), source.stem, year_shift=shift, rng=rng)
-        path.write_text(text, encoding="utf-8")
+        corpus_gen.regenerate(path, seed=corpus_seed, version=version)
     return chosen
 
 
@@ -254,13 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     cmd, step_env = tongbi(work / "corpus", "wh", *with_reports)
     steps.append(measure(f"nothing changed ({'no' if with_reports else 'with'} reports)", cmd, step_env, n, 0))
 
-    changed = rewrite(work / "corpus", 0.01, args.seed + 1)
+    changed = rewrite(work / "corpus", 0.01, args.seed + 1, args.seed, version=1)
     cmd, step_env = tongbi(work / "corpus", "wh", "--no-reports")
     steps.append(measure("1 % changed, no reports", cmd, step_env, len(changed),
                          sum(len(p.read_text(encoding="utf-8")) for p in changed)))
 
     if not args.skip_reports:
-        changed = rewrite(work / "corpus", 0.01, args.seed + 2)
+        changed = rewrite(work / "corpus", 0.01, args.seed + 2, args.seed, version=2)
         cmd, step_env = tongbi(work / "corpus", "wh")
         steps.append(measure("1 % changed, with reports", cmd, step_env, len(changed),
                              sum(len(p.read_text(encoding="utf-8")) for p in changed)))

@@ -201,13 +201,17 @@ def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule
     """Every fact that measures a catalog indicator, as one observation per (org, indicator, year, basis)."""
     spans = _time_spans(doc.text, doc.period_year, doc.period_year + rule.target_year_offset)
     starts = [span.start for span in spans]
+    aliases = _aliases(catalog).longest
     candidates: list[_Candidate] = []
     bounds = (0, -1)  # the sentence of the previous fact
+    first_alias = 0  # where the first alias of that sentence starts (its end when it holds none)
     for fact_id, fact in enumerate(facts):
         span = spans[max(bisect.bisect_right(starts, fact.char_start) - 1, 0)]
         if not bounds[0] <= fact.char_start <= bounds[1]:
             bounds = _sentence_bounds(doc.text, fact, bounds[1] if bounds[1] < fact.char_start else -1)
-        candidate = _candidate(doc, facts, fact_id, catalog, rule, span, bounds)
+            found = aliases.search(doc.text, *bounds)
+            first_alias = bounds[1] if found is None else found.start()
+        candidate = _candidate(doc, facts, fact_id, catalog, rule, span, bounds, first_alias)
         if candidate is not None:
             candidates.append(candidate)
     chosen = _choose(candidates)
@@ -220,7 +224,7 @@ def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule
 
 
 def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Catalog, rule: KindRule,
-               span: _Span, bounds: tuple[int, int]) -> _Candidate | None:
+               span: _Span, bounds: tuple[int, int], first_alias: int) -> _Candidate | None:
     fact = facts[fact_id]
     if span.scope == "multi":
         return None  # several years' figure
@@ -229,7 +233,7 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     sentence = doc.text[sentence_start:sentence_end]
     if before.rstrip().endswith(("从", "由")):
         return None  # several years' figure, or the starting level of 从54万亿元增加到82.7万亿元
-    subject = _subject(doc.text, facts, fact_id, sentence_start, catalog)
+    subject = _subject(doc.text, facts, fact_id, sentence_start, catalog, first_alias)
     if subject is None:
         return None
     opening = _CLAUSE_BREAK_RE.split(sentence, maxsplit=1)[0]
@@ -352,8 +356,13 @@ def _converted(basis: Basis, fact: Fact, unit: str, sign: float) -> tuple[Basis,
 
 
 def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int,
-             catalog: Catalog) -> _Subject | None:
+             catalog: Catalog, first_alias: int) -> _Subject | None:
     fact = facts[fact_id]
+    # Most numbers have no alias before them in their sentence and are not in a 分别 list: then only an alias
+    # right after the number can be the subject, and the clause walks below would find nothing.
+    if (first_alias >= fact.char_start and not _aliases(catalog).empty
+            and text.find("分别", sentence_start, fact.char_start) < 0 and _post_alias(text, fact, catalog) is None):
+        return None
     # the clause punctuation between the sentence start and the number, read once for both walks below
     breaks = [found.start() for found in _CLAUSE_BREAK_RE.finditer(text, sentence_start, fact.char_start)]
     listed = _listed_item(text, facts, fact_id, sentence_start, breaks[-1] + 1 if breaks else sentence_start)

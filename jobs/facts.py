@@ -171,6 +171,8 @@ _DISTANT_BOUND_REACH = 16
 _DISTANT_BOUND = re.compile(
     "(" + "|".join(DISTANT_BOUNDS) + ")[^0-9，。；：、,;:！？\n]{1,12}$"
 )
+# Any adverb or distant bound at all: most numbers have none within reach, and need no closer look.
+_ANY_BOUND = re.compile("|".join(sorted({*ADVERB_QUALIFIERS, *DISTANT_BOUNDS}, key=len, reverse=True)))
 # Qualifier words after the number and its unit.
 SUFFIX_QUALIFIERS: dict[str, Qualifier] = {
     "左右": "about", "上下": "about", "前后": "about",
@@ -276,6 +278,8 @@ class _Candidate(NamedTuple):
 
 def _parse(run: str) -> tuple[float, float, bool]:
     """Value of a numeral run (without 多/余), its trailing multiplier, and whether 亿万 stacks oddly."""
+    if run.isascii():  # Arabic digits alone (1,200.5): one token, no magnitude — most numbers
+        return float(run.replace(",", "")), 1.0, False
     total = section = 0.0
     number: float | None = None
     multiplier = 1.0
@@ -326,7 +330,7 @@ def _prefix_qualifier(text: str, start: int, before: str) -> Qualifier | None:
                     break  # 签约20个项目, 最近3个月: the character closes a word, it bounds nothing
                 return PREFIX_QUALIFIERS[word]
     # An adverb bounding the verb before the number: 至少降低30%, 最多增加2个.
-    if _is_cjk(before):
+    if _is_cjk(before) and _ANY_BOUND.search(text, max(0, start - _DISTANT_BOUND_REACH), start):
         window = text[max(0, start - 4) : start - 1]
         for word, qualifier in ADVERB_QUALIFIERS.items():
             if word in window:

@@ -206,6 +206,7 @@ class Chart:
     goal_points: tuple[tuple[float, float, float, str], ...]  # x, y, y_high, label
     x_label: str
     y_label: str
+    band_paths: tuple[str, ...] = ()  # the middle half of many organisations, around their median
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +215,7 @@ class Series:
 
     org: str
     rows: tuple[Comparison, ...]
-    chart: Chart
+    chart: Chart | None  # None when the indicator's page charts the spread across many organisations instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,7 +417,7 @@ def environment() -> jinja2.Environment:
     # The one inline script, allowed by its hash: even a page that failed to escape something could run no other.
     script = (TEMPLATES / "_script.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    env.globals.update(script=Markup(script), script_hash=f"sha256-{digest}")
+    env.globals.update(script=Markup(script), script_hash=f"sha256-{digest}", index_spans=INDEX_SPANS)
     env.filters.update(
         amount=amount, signed_amount=signed_amount, signed_stated=signed_stated, signed_pct=signed_pct,
         direction=direction,
@@ -478,15 +479,6 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, params: Sequence[object] = 
     cursor = con.execute(_sql(name), list(params))
     names = [d[0] for d in cursor.description or ()]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-
-
-def _iter_rows(con: duckdb.DuckDBPyConnection, name: str) -> Iterator[Row]:
-    """Rows of a query in batches: the facts of a province never exist as one list of dicts."""
-    cursor = con.execute(_sql(name))
-    names = [d[0] for d in cursor.description or ()]
-    while batch := cursor.fetchmany(10_000):
-        for values in batch:
-            yield dict(zip(names, values, strict=True))
 
 
 def _str(value: object) -> str:
@@ -601,43 +593,54 @@ def read_warehouse(path: Path) -> Warehouse:
 
 
 @contextlib.contextmanager
-def _connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse read-only, with its errors turned into a message naming the file and the fix."""
+def _connect(path: Path, *, shown: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse read-only, with its errors turned into a message naming the file (`shown`: the file a pinned
+    link stands for) and the fix."""
+    name = shown or path
     if not path.is_file():
-        raise StorageError(f"{path}: the warehouse does not exist. Run `tongbi run` first, or pass --warehouse FILE.")
+        raise StorageError(f"{name}: the warehouse does not exist. Run `tongbi run` first, or pass --warehouse FILE.")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
         raise StorageError(
-            f"{path}: the warehouse could not be opened read-only ({error}). "
+            f"{name}: the warehouse could not be opened read-only ({error}). "
             "If a run is in progress, wait for it to finish and run `tongbi report` again."
         ) from error
     try:
         yield con
     except duckdb.Error as error:
         raise StorageError(
-            f"{path}: the warehouse lacks a view the report needs ({str(error).splitlines()[0]}). "
+            f"{name}: the warehouse lacks a view the report needs ({str(error).splitlines()[0]}). "
             "Run `tongbi run` with this version of tongbi to create the views."
         ) from error
     finally:
         con.close()
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """What the pages are made of, in one hash: every row the report reads (all but the run), the templates and
-    this module. Equal fingerprints give equal pages, so a night that changed nothing renders nothing."""
-    digest = hashlib.sha256()
-    for name in FINGERPRINTED:
-        # sum, not xor, of the row hashes: two equal rows must not cancel out
-        row = con.execute(f"select count(*), coalesce(sum(hash(q)::hugeint), 0) from ({_sql(name)}\n) q").fetchone()
-        digest.update(f"{name}:{row}\n".encode())
-    for path in sorted(TEMPLATES.iterdir()):
-        digest.update(f"{path.name}:".encode() + path.read_bytes())
-    digest.update(Path(__file__).read_bytes())
-    return digest.hexdigest()
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which part of the warehouse a page needs: some organisations, indicators or documents (None: all of them)."""
+
+    orgs: tuple[str, ...] | None = None
+    indicators: tuple[str, ...] | None = None
+    docs: tuple[str, ...] | None = None
+
+    def params(self) -> dict[str, object]:
+        return {"orgs": _listed(self.orgs), "indicators": _listed(self.indicators), "docs": _listed(self.docs)}
 
 
-FINGERPRINTED = ("documents", "indicators", "facts", "observations", "yoy", "goals")
+def _listed(names: tuple[str, ...] | None) -> list[str] | None:
+    return None if names is None else list(names)
+
+
+def _params(sql: str, scope: Scope) -> dict[str, object]:
+    """The scope's lists a statement names (DuckDB refuses a named parameter a statement does not use)."""
+    return {name: value for name, value in scope.params().items() if f"${name}" in sql}
+
+
+def _scoped(con: duckdb.DuckDBPyConnection, name: str, scope: Scope) -> duckdb.DuckDBPyConnection:
+    sql = _sql(name)
+    return con.execute(sql, _params(sql, scope))
 
 
 def _latest_run(con: duckdb.DuckDBPyConnection) -> Run | None:
@@ -649,26 +652,48 @@ def _latest_run(con: duckdb.DuckDBPyConnection) -> Run | None:
                _int(r["documents_loaded"]) or 0, _int(r["documents_rejected"]) or 0)
 
 
-def _load(con: duckdb.DuckDBPyConnection) -> Warehouse:
+def _load(con: duckdb.DuckDBPyConnection, scope: Scope = Scope(), *, whole_documents: bool = True) -> Warehouse:
+    """The rows of a scope: all of the warehouse for the Markdown report, one chunk of pages for HTML.
+
+    `whole_documents`: every fact of the documents (their pages mark each one) and every document of the scope;
+    else only the facts and documents the scope's observations quote (what comparison pages show)."""
     run = _latest_run(con)
     documents = {
-        _str(r["doc_id"]): Document(
-            _str(r["doc_id"]), _str(r["org"]), _str(r["title"]), _str(r["kind"]), _int(r["period_year"]) or 0,
-            _str(r["published_on"]), _str(r["doc_number"]), _str(r["source_file"]), _str(r["sha256"]),
-            _int(r["chars"]) or 0, doc_href(_str(r["doc_id"])),
-        )
-        for r in _rows(con, "documents")
+        _str(r["doc_id"]): _document(r)
+        for r in _scoped_rows(con, "documents" if whole_documents else "cited_documents", scope)
     }
     indicators: dict[tuple[str, str], Indicator] = {}
     for r in _rows(con, "indicators"):
         key = (_str(r["catalog"]), _str(r["indicator_id"]))
         indicators.setdefault(key, Indicator(key[0], key[1], _str(r["name"]), _str(r["unit"]),
                                              _tags(r["aliases"]), indicator_href(*key)))
-    facts = {(_str(r["doc_id"]), _int(r["fact_id"]) or 0): FactRow(r) for r in _iter_rows(con, "facts")}
-    observations = tuple(_rows(con, "observations"))
-    yoy = {(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0): r for r in _rows(con, "yoy")}
-    goals = {(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0): r for r in _rows(con, "goals")}
+    facts = {(_str(r["doc_id"]), _int(r["fact_id"]) or 0): FactRow(r)
+             for r in _scoped_rows(con, "facts" if whole_documents else "cited_facts", scope, batched=True)}
+    observations = tuple(_scoped_rows(con, "observations", scope))
+    yoy: dict[tuple[str, str, int], Row] = {}
+    goals: dict[tuple[str, str, int], Row] = {}
+    if scope.docs is None:  # a document's page shows no change and no goal
+        yoy = {(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0): r
+               for r in _scoped_rows(con, "yoy", scope)}
+        goals = {(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0): r
+                 for r in _scoped_rows(con, "goals", scope)}
     return Warehouse(run, documents, indicators, facts, observations, yoy, goals)
+
+
+def _document(r: Row) -> Document:
+    doc_id = _str(r["doc_id"])
+    return Document(doc_id, _str(r["org"]), _str(r["title"]), _str(r["kind"]), _int(r["period_year"]) or 0,
+                    _str(r["published_on"]), _str(r["doc_number"]), _str(r["source_file"]), _str(r["sha256"]),
+                    _int(r["chars"]) or 0, doc_href(doc_id))
+
+
+def _scoped_rows(con: duckdb.DuckDBPyConnection, name: str, scope: Scope, *, batched: bool = False) -> Iterator[Row]:
+    """Rows of a scoped query; in batches when `batched`, so the facts of a province never exist as one list."""
+    cursor = _scoped(con, name, scope)
+    names = [d[0] for d in cursor.description or ()]
+    while batch := cursor.fetchmany(10_000 if batched else 1_000_000):
+        for values in batch:
+            yield dict(zip(names, values, strict=True))
 
 
 # --------------------------------------------------------------------------- assembling comparisons
@@ -682,19 +707,10 @@ class Assembler:
         self.obs: dict[tuple[str, str, int, str], list[Row]] = defaultdict(list)
         for r in wh.observations:
             self.obs[(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0, _str(r["basis"]))].append(r)
-        by_id: dict[str, list[Indicator]] = defaultdict(list)
-        for ind in wh.indicators.values():
-            by_id[ind.indicator_id].append(ind)
-        self.by_id = by_id
+        self.by_id = _indicators_by_id(wh.indicators)
 
     def indicator(self, indicator_id: str, catalog: str = "") -> Indicator:
-        if (catalog, indicator_id) in self.wh.indicators:
-            return self.wh.indicators[(catalog, indicator_id)]
-        known = self.by_id.get(indicator_id)
-        if known:
-            return known[0]
-        # An observation of an indicator no catalog lists any more: still shown, under its id.
-        return Indicator(catalog, indicator_id, indicator_id, "", (), indicator_href(catalog, indicator_id))
+        return resolve_indicator(self.wh.indicators, self.by_id, indicator_id, catalog)
 
     def comparison_keys(self) -> list[tuple[str, str, int]]:
         found = {(o, i, y) for (o, i, y, _b) in self.obs} | set(self.wh.yoy) | set(self.wh.goals)
@@ -856,18 +872,29 @@ def _path(points: Iterable[tuple[int, float, float]]) -> tuple[str, ...]:
     return tuple(p for p in paths if "L" in p)
 
 
-def chart(rows: Sequence[Comparison], name: str, unit: str) -> Chart:
-    """The history of one indicator: results as a solid line, goals as a dashed one, axes labelled."""
-    width, height, left, right, top, bottom = 640, 300, 56, 24, 16, 56
-    actual = [(r.year, r.value.value) for r in rows if r.value is not None]
-    derived = [(r.prev_year, r.prev.value) for r in rows if r.prev is not None and r.prev_year is not None
-               and "derived" in r.flags]
-    seen = {y for y, _ in actual}
-    derived = [(y, v) for y, v in derived if y not in seen]
-    goals = [(r.year, r.target.value, r.target.value_high) for r in rows if r.target is not None]
-    years = [y for y, _ in actual] + [y for y, _ in derived] + [y for y, _, _ in goals]
-    values = [v for _, v in actual] + [v for _, v in derived] + [v for _, v, _ in goals] + [
-        h for _, _, h in goals if h is not None]
+@dataclass(frozen=True, slots=True)
+class _Axes:
+    """The scale of a chart: years across, values up, with room on the left for the longest value label."""
+
+    lo_year: int
+    hi_year: int
+    lo_v: float
+    hi_v: float
+    left: int
+    x_ticks: tuple[tuple[float, str, bool], ...]
+    y_ticks: tuple[tuple[float, str], ...]
+
+    def x(self, year: int) -> float:
+        return self.left + (year - self.lo_year) / (self.hi_year - self.lo_year) * (CHART_W - self.left - CHART_R)
+
+    def y(self, value: float) -> float:
+        return CHART_T + (self.hi_v - value) / (self.hi_v - self.lo_v) * (CHART_H - CHART_T - CHART_B)
+
+
+CHART_W, CHART_H, CHART_L, CHART_R, CHART_T, CHART_B = 640, 300, 56, 24, 16, 56
+
+
+def _axes(years: Sequence[int], values: Sequence[float], unit: str) -> _Axes:
     lo_year, hi_year = (min(years), max(years)) if years else (0, 1)
     if lo_year == hi_year:
         lo_year, hi_year = lo_year - 1, hi_year + 1
@@ -879,30 +906,65 @@ def chart(rows: Sequence[Comparison], name: str, unit: str) -> Chart:
     count = round((hi_v - lo_v) / step)
     y_labels = [amount(lo_v + i * step, unit) for i in range(count + 1)]
     # room for the longest tick label at the phone font size (CSS: 18 px), CJK glyphs twice as wide as digits
-    left = max(left, 34 + max(sum(18 if ord(ch) > 0x2E80 else 10 for ch in label) for label in y_labels))
-    plot_w, plot_h = width - left - right, height - top - bottom
-
-    def x(year: int) -> float:
-        return left + (year - lo_year) / (hi_year - lo_year) * plot_w
-
-    def y(value: float) -> float:
-        return top + (hi_v - value) / (hi_v - lo_v) * plot_h
-
+    left = max(CHART_L, 34 + max(sum(18 if ord(ch) > 0x2E80 else 10 for ch in label) for label in y_labels))
+    axes = _Axes(lo_year, hi_year, lo_v, hi_v, left, (), ())
     every = max(1, math.ceil((hi_year - lo_year + 1) / 12))
     shown = [yr for yr in range(lo_year, hi_year + 1) if (yr - lo_year) % every == 0]
     # at phone width every other year label is hidden (CSS .minor) so the larger labels do not collide
-    x_ticks = tuple((x(yr), str(yr), len(shown) > 6 and i % 2 == 1) for i, yr in enumerate(shown))
-    y_ticks = tuple((y(lo_v + i * step), label) for i, label in enumerate(y_labels))
+    x_ticks = tuple((axes.x(yr), str(yr), len(shown) > 6 and i % 2 == 1) for i, yr in enumerate(shown))
+    y_ticks = tuple((axes.y(lo_v + i * step), label) for i, label in enumerate(y_labels))
+    return dataclasses.replace(axes, x_ticks=x_ticks, y_ticks=y_ticks)
+
+
+def chart(rows: Sequence[Comparison], name: str, unit: str) -> Chart:
+    """The history of one indicator: results as a solid line, goals as a dashed one, axes labelled."""
+    actual = [(r.year, r.value.value) for r in rows if r.value is not None]
+    derived = [(r.prev_year, r.prev.value) for r in rows if r.prev is not None and r.prev_year is not None
+               and "derived" in r.flags]
+    seen = {y for y, _ in actual}
+    derived = [(y, v) for y, v in derived if y not in seen]
+    goals = [(r.year, r.target.value, r.target.value_high) for r in rows if r.target is not None]
+    years = [y for y, _ in actual] + [y for y, _ in derived] + [y for y, _, _ in goals]
+    values = [v for _, v in actual] + [v for _, v in derived] + [v for _, v, _ in goals] + [
+        h for _, _, h in goals if h is not None]
+    a = _axes(years, values, unit)
     points = sorted([(yr, v, False) for yr, v in actual] + [(yr, v, True) for yr, v in derived])
     return Chart(
-        width, height, left, right, top, bottom, x_ticks, y_ticks,
-        actual_paths=_path((yr, x(yr), y(v)) for yr, v, _ in points),
-        actual_points=tuple((x(yr), y(v), f"{yr}年 {amount(v, unit)}{'（推算）' if d else ''}", d)
+        CHART_W, CHART_H, a.left, CHART_R, CHART_T, CHART_B, a.x_ticks, a.y_ticks,
+        actual_paths=_path((yr, a.x(yr), a.y(v)) for yr, v, _ in points),
+        actual_points=tuple((a.x(yr), a.y(v), f"{yr}年 {amount(v, unit)}{'（推算）' if d else ''}", d)
                             for yr, v, d in points),
-        goal_paths=_path((yr, x(yr), y(v)) for yr, v, _ in sorted(goals)),
-        goal_points=tuple((x(yr), y(v), y(h) if h is not None else y(v),
+        goal_paths=_path((yr, a.x(yr), a.y(v)) for yr, v, _ in sorted(goals)),
+        goal_points=tuple((a.x(yr), a.y(v), a.y(h) if h is not None else a.y(v),
                            f"{yr}年目标 {amount(v, unit, high=h)}") for yr, v, h in sorted(goals)),
         x_label="年份", y_label=f"{name}（{unit}）" if unit else name,
+    )
+
+
+def spread_chart(years: Sequence[SpreadYear], name: str, unit: str) -> Chart:
+    """An indicator across organisations: the median per year as the line, the middle half of the organisations as
+    a band around it, the median goal dashed; axes labelled as in `chart`."""
+    goals = [(s.year, s.goal) for s in years if s.goal is not None]
+    a = _axes([s.year for s in years], [v for s in years for v in (s.low, s.high)] + [g for _, g in goals], unit)
+    bands: list[str] = []
+    run: list[SpreadYear] = []
+    for s in [*years, None]:
+        if s is None or (run and s.year != run[-1].year + 1):
+            if len(run) > 1:  # a polygon along the third quartiles and back along the first
+                ring = [(a.x(r.year), a.y(r.high)) for r in run] + [(a.x(r.year), a.y(r.low)) for r in reversed(run)]
+                bands.append("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in ring) + " Z")
+            run = []
+        if s is not None:
+            run.append(s)
+    return Chart(
+        CHART_W, CHART_H, a.left, CHART_R, CHART_T, CHART_B, a.x_ticks, a.y_ticks,
+        actual_paths=_path((s.year, a.x(s.year), a.y(s.median)) for s in years),
+        actual_points=tuple((a.x(s.year), a.y(s.median),
+                             f"{s.year}年 中位数 {amount(s.median, unit)}（{s.orgs} 个单位；中间一半 "
+                             f"{amount(s.low, unit)}–{amount(s.high, unit)}）", False) for s in years),
+        goal_paths=_path((yr, a.x(yr), a.y(g)) for yr, g in goals),
+        goal_points=tuple((a.x(yr), a.y(g), a.y(g), f"{yr}年目标中位数 {amount(g, unit)}") for yr, g in goals),
+        x_label="年份", y_label=f"{name}（{unit}）" if unit else name, band_paths=tuple(bands),
     )
 
 
@@ -927,6 +989,8 @@ def svg(c: Chart, index: int, title: str) -> Markup:
                f'text-anchor="middle">{e(c.x_label)}</text>\n'
                f'<text class="axis-label" x="14" dy="0.35em" y="{middle}" text-anchor="middle" '
                f'transform="rotate(-90 14 {middle})">{e(c.y_label)}</text>\n')
+    # its colour as an attribute, not in the pages' style sheet: pages without a band keep their bytes
+    out += [f'<path class="band" fill="#cfe0f5" stroke="none" d="{e(d)}"/>' for d in c.band_paths]
     out += [f'<path class="goal" d="{e(d)}"/>' for d in c.goal_paths]
     for x, y, yh, label in c.goal_points:
         span = (f'<line class="goalpt" x1="{x:.1f}" x2="{x:.1f}" y1="{y:.1f}" y2="{yh:.1f}"/>' if yh != y else "")
@@ -1065,72 +1129,502 @@ def _doc_observations(asm: Assembler) -> dict[str, tuple[tuple[Indicator, Quanti
     return {k: tuple(sorted(v, key=reading_order)) for k, v in out.items()}
 
 
-def _pages(site: Site) -> list[tuple[str, str, dict[str, object]]]:
-    """Every page of a generation: (path inside it, template, context)."""
-    pages: list[tuple[str, str, dict[str, object]]] = [
-        ("index.html", "index.html", {"site": site, "root": "", "generation": ""}),
-    ]
+def _pages_of_site(site: Site) -> list[tuple[str, str, dict[str, object]]]:
+    """Every page of a site assembled whole (the Markdown path and tests), as (path, template, context)."""
+    pages: list[tuple[str, str, dict[str, object]]] = []
     for oy in site.org_years:
         pages.append((oy.href, "org_year.html", {"page": oy, "root": "../"}))
     for ind, series in site.indicators:
-        pages.append((ind.href, "indicator.html", {"indicator": ind, "series": series, "root": "../"}))
+        pages.append((ind.href, "indicator.html", _indicator_context(ind, series)))
     for doc in site.documents:
-        pages.append((doc.href, "document.html", {
-            "doc": doc, "sentences": site.doc_sentences.get(doc.doc_id, ()),
-            "observations": site.doc_observations.get(doc.doc_id, ()),
-            "org_year_href": org_year_href(doc.org, doc.period_year), "root": "../",
-        }))
+        pages.append((doc.href, "document.html", _document_context(
+            doc, site.doc_sentences.get(doc.doc_id, ()), site.doc_observations.get(doc.doc_id, ()))))
     return pages
 
 
-def iter_pages(site: Site) -> Iterator[tuple[str, bytes]]:
-    """Every page of a generation rendered, in a fixed order, as (path inside the generation folder, bytes)."""
-    pages = _pages(site)
-    for _index, rel, data in _render_pages(pages, range(len(pages))):
-        yield rel, data
+def _document_context(doc: Document, sentences: tuple[SentenceMarks, ...],
+                      observations: tuple[tuple[Indicator, Quantity, int, str], ...]) -> dict[str, object]:
+    return {"doc": doc, "sentences": sentences, "observations": observations,
+            "org_year_href": org_year_href(doc.org, doc.period_year), "root": "../"}
 
 
-def _render_pages(pages: PageList, indices: Sequence[int]) -> Iterator[tuple[int, str, bytes]]:
-    """The pages at `indices` rendered, in that order, as (index, path inside the generation folder, bytes).
+# --------------------------------------------------------------------------- the page plan, from SQL alone
+#
+# A province's report is ~17,000 pages. What each page shows is hashed in SQL (reports/sql/page_keys.sql: one sum
+# of row hashes per organisation, document and indicator) without reading a row into Python, so a night that
+# changed 1 % of the documents reads and renders the pages of those organisations, documents and indicators only.
+# The pages are rendered in chunks (some organisations, some documents, one indicator) by forked workers, each
+# reading just its chunk from its own read-only connection; the parent only plans, links and writes.
+#
+# The granularity is the organisation, not the organisation-year: a year's page quotes last year's and next year's
+# documents (the previous value, a value derived from next year's change), so hashing a year alone would miss what
+# it quotes. A changed document re-renders the ~7 year pages of its organisation: a few milliseconds each.
 
-    Rendering is CPU-bound (about 15 s of Jinja for a thousand organisations on one core), so a large report is
-    rendered by one forked worker per core; the parent stays the only writer. Pages are yielded one by one, so a
-    report of any size never holds more than a few pages in memory.
-    """
-    global _WORK
-    workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if len(indices) >= PARALLEL_FROM else 1
-    if workers <= 1:
-        with _progress(len(indices)) as advance:
-            for index in indices:
-                yield (index, *_render(pages, index))
-                advance()
-        return
-    for template in sorted({pages[index][1] for index in indices}):
-        environment().get_template(template)  # compiled once here, inherited compiled by every worker
-    _WORK = pages  # inherited by the forked workers: nothing of the site is pickled
-    try:
-        # forked before the progress bar starts its thread: a child never inherits a lock held by it
-        with multiprocessing.get_context("fork").Pool(workers) as pool, _progress(len(indices)) as advance:
-            for index, page in zip(indices, pool.imap(_render_work, indices, chunksize=8), strict=True):
-                yield (index, *page)
-                advance()
-    finally:
-        _WORK = []
+PageKind = Literal["index", "org", "indicator", "document", "list"]
+ORGS_PAGE = "orgs.html"
+DOCUMENTS_PAGE = "documents.html"
+# Above these the index lists the first organisations / the newest documents and links to a page with all of them:
+# the index of a province listed 1,505 organisations, 6,576 documents and, per indicator, every organisation's
+# years — 5.5 MB that took seconds to open on a phone. Below them (a county, the samples) it lists everything.
+INDEX_ORGS = 60
+INDEX_DOCUMENTS = 50
+INDEX_ROWS = 30  # rows of each problem list on the index; the organisations' year pages list every one
+INDEX_SPANS = 4  # organisations named with their years in the index's list of indicators; above it, a count
+# Above this many organisations an indicator page shows the spread across organisations (median and middle half
+# per year, one chart) and a sortable table of each organisation's latest year, not one chart per organisation:
+# 1,505 charts made a 3.8 MB page nobody can compare by eye. Up to it the page is as it was (one chart each).
+SERIES_CHARTS = 12
 
 
-PageList = list[tuple[str, str, dict[str, object]]]
-_WORK: PageList = []
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """One page of a generation: where it goes, what it shows (a chunk's unit) and the hash of what it shows."""
+
+    rel: str
+    kind: PageKind
+    unit: str  # the organisation, indicator id or document id whose rows the page shows; the list's name
+    key: str  # equal keys (with equal code, which every key includes) render equal bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OrgYearLink:
+    org: str
+    year: int
+    href: str
+    rows: int  # indicators compared that year
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorEntry:
+    indicator: Indicator
+    spans: tuple[tuple[str, int, int], ...]  # (organisation, first year, last year), sorted by organisation
+
+    @property
+    def first(self) -> int:
+        return min(first for _org, first, _last in self.spans)
+
+    @property
+    def last(self) -> int:
+        return max(last for _org, _first, last in self.spans)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every page of the report with its key, and the lists the index and the list pages show."""
+
+    run: Run | None
+    inputs: str  # the whole report's fingerprint (all but the run)
+    pages: tuple[PagePlan, ...]
+    org_years: tuple[OrgYearLink, ...]
+    indicators: tuple[IndicatorEntry, ...]
+    documents: tuple[Document, ...]  # sorted by organisation, year, title
+
+
+def _digests(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """(kind, name) → the row count and hash sum of what that organisation's, document's or indicator's pages show."""
+    rows = con.execute(_sql("page_keys")).fetchall()
+    return {(kind, name): f"{count}:{digest}" for kind, name, count, digest in rows}
+
+
+def _inputs(digests: dict[tuple[str, str], str]) -> str:
+    """The whole report's fingerprint: every digest and the code. Equal fingerprints give equal pages."""
+    digest = hashlib.sha256(f"code {_code_key()}\n".encode())
+    for (kind, name), value in sorted(digests.items()):
+        digest.update(f"{kind}\0{name}\0{value}\n".encode())
+    return digest.hexdigest()
+
+
+def plan_site(con: duckdb.DuckDBPyConnection, digests: dict[tuple[str, str], str], inputs: str) -> Plan:
+    """The pages of the report and their keys, from the warehouse's digests and three small queries."""
+    code, catalog = _code_key(), digests.get(("catalog", ""), "")
+
+    def key(*parts: str) -> str:
+        return hashlib.sha256("\0".join((code, catalog, *parts)).encode()).hexdigest()[:32]
+
+    org_years = tuple(OrgYearLink(org, year, org_year_href(org, year), rows)
+                      for org, year, rows in con.execute(_sql("org_years")).fetchall())
+    indicators = _indicator_entries(con)
+    documents = tuple(sorted((_document(r) for r in _scoped_rows(con, "documents", Scope())),
+                             key=lambda d: (d.org, d.period_year, d.title, d.doc_id)))
+    pages = [PagePlan("index.html", "index", "", "")]
+    pages += [PagePlan(oy.href, "org", oy.org, key("org", oy.org, str(oy.year), digests.get(("org", oy.org), "")))
+              for oy in org_years]
+    pages += [PagePlan(e.indicator.href, "indicator", e.indicator.indicator_id,
+                       key("indicator", repr(e.indicator), digests.get(("indicator", e.indicator.indicator_id), "")))
+              for e in indicators]
+    pages += [PagePlan(d.href, "document", d.doc_id, key("document", d.doc_id, digests.get(("document", d.doc_id), "")))
+              for d in documents]
+    if len({oy.org for oy in org_years}) > INDEX_ORGS:
+        pages.append(PagePlan(ORGS_PAGE, "list", "orgs", key("orgs", _kind_digest(digests, "org"))))
+    if len(documents) > INDEX_DOCUMENTS:
+        pages.append(PagePlan(DOCUMENTS_PAGE, "list", "documents", key("documents", _kind_digest(digests, "document"))))
+    return Plan(_latest_run(con), inputs, tuple(pages), org_years, indicators, documents)
+
+
+def _kind_digest(digests: dict[tuple[str, str], str], kind: str) -> str:
+    return hashlib.sha256("".join(f"{name}\0{value}\n" for (k, name), value in sorted(digests.items())
+                                  if k == kind).encode()).hexdigest()
+
+
+def _indicator_entries(con: duckdb.DuckDBPyConnection) -> tuple[IndicatorEntry, ...]:
+    """Every indicator with data, named as its first observation's catalog names it, with each organisation's years."""
+    known: dict[tuple[str, str], Indicator] = {}
+    for r in _rows(con, "indicators"):
+        key = (_str(r["catalog"]), _str(r["indicator_id"]))
+        known.setdefault(key, Indicator(key[0], key[1], _str(r["name"]), _str(r["unit"]), _tags(r["aliases"]),
+                                        indicator_href(*key)))
+    by_id = _indicators_by_id(known)
+    spans: dict[Indicator, list[tuple[str, int, int]]] = defaultdict(list)
+    for indicator_id, catalog, org, first, last in con.execute(_sql("indicator_spans")).fetchall():
+        spans[resolve_indicator(known, by_id, indicator_id, catalog)].append((org, first, last))
+    return tuple(IndicatorEntry(ind, tuple(sorted(rows)))
+                 for ind, rows in sorted(spans.items(), key=lambda item: (item[0].catalog, item[0].indicator_id)))
+
+
+def _indicators_by_id(known: dict[tuple[str, str], Indicator]) -> dict[str, list[Indicator]]:
+    by_id: dict[str, list[Indicator]] = defaultdict(list)
+    for ind in known.values():
+        by_id[ind.indicator_id].append(ind)
+    return by_id
+
+
+def resolve_indicator(known: dict[tuple[str, str], Indicator], by_id: dict[str, list[Indicator]],
+                      indicator_id: str, catalog: str = "") -> Indicator:
+    """The catalog's indicator an observation names; one no catalog lists any more is still shown, under its id."""
+    if (catalog, indicator_id) in known:
+        return known[(catalog, indicator_id)]
+    found = by_id.get(indicator_id)
+    if found:
+        return found[0]
+    return Indicator(catalog, indicator_id, indicator_id, "", (), indicator_href(catalog, indicator_id))
+
+
+# --------------------------------------------------------------------------- pages of one chunk
+
+Chunk = tuple[PageKind, tuple[str, ...], frozenset[str]]  # kind, units (organisations, documents, …), wanted paths
+PageOut = tuple[str, str, dict[str, object]]
+
+
+def _comparisons(asm: Assembler) -> list[Comparison]:
+    return [asm.comparison(k) for k in asm.comparison_keys()]
+
+
+def _org_year_pages(con: duckdb.DuckDBPyConnection, orgs: tuple[str, ...], wanted: frozenset[str]) -> list[PageOut]:
+    wh = _load(con, Scope(orgs=orgs), whole_documents=False)
+    return [(oy.href, "org_year.html", {"page": oy, "root": "../"})
+            for oy in _org_years(Assembler(wh), wh, wanted)]
+
+
+def _org_years(asm: Assembler, wh: Warehouse, wanted: frozenset[str] | None = None) -> Iterator[OrgYear]:
+    """The year pages of the organisations in `wh` (only those at `wanted` paths, when given), sorted."""
+    by_org_year: dict[tuple[str, int], list[Comparison]] = defaultdict(list)
+    for c in _comparisons(asm):
+        by_org_year[(c.org, c.year)].append(c)
+    docs_of: dict[tuple[str, int], list[Document]] = defaultdict(list)
+    for doc in wh.documents.values():
+        by_org_year.setdefault((doc.org, doc.period_year), [])
+        docs_of[(doc.org, doc.period_year)].append(doc)
+    for org, year in sorted(by_org_year):
+        if wanted is None or org_year_href(org, year) in wanted:
+            yield _org_year(asm, org, year, by_org_year, docs_of[(org, year)])
+
+
+def _indicator_pages(con: duckdb.DuckDBPyConnection, plan: Plan, ids: tuple[str, ...],
+                     wanted: frozenset[str]) -> list[PageOut]:
+    wh = _load(con, Scope(indicators=ids), whole_documents=False)
+    asm = Assembler(wh)
+    by_indicator: dict[str, dict[str, list[Comparison]]] = defaultdict(lambda: defaultdict(list))
+    for c in _comparisons(asm):
+        by_indicator[c.indicator_id][c.org].append(c)
+    pages: list[PageOut] = []
+    for entry in plan.indicators:
+        ind = entry.indicator
+        if ind.href in wanted:
+            pages.append((ind.href, "indicator.html",
+                          _indicator_context(ind, _series(ind, by_indicator[ind.indicator_id]))))
+    return pages
+
+
+def _series(ind: Indicator, by_org: dict[str, list[Comparison]]) -> tuple[Series, ...]:
+    """Each organisation's history; charted one by one only when there are few organisations."""
+    few = len(by_org) <= SERIES_CHARTS
+    return tuple(Series(org, tuple(rows), chart(rows, ind.name, ind.unit or rows[0].unit) if few else None)
+                 for org, rows in sorted(by_org.items()))
+
+
+def _indicator_context(ind: Indicator, series: tuple[Series, ...]) -> dict[str, object]:
+    spread = spread_of(ind, series) if len(series) > SERIES_CHARTS else None
+    return {"indicator": ind, "series": series, "spread": spread, "root": "../"}
+
+
+def _document_pages(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], wanted: frozenset[str]) -> list[PageOut]:
+    wh = _load(con, Scope(docs=docs))
+    sentences, observations = _doc_sentences(wh), _doc_observations(Assembler(wh))
+    return [(doc.href, "document.html", _document_context(doc, sentences.get(doc.doc_id, ()),
+                                                          observations.get(doc.doc_id, ())))
+            for doc in sorted(wh.documents.values(), key=lambda d: d.doc_id) if doc.href in wanted]
+
+
+def _list_pages(plan: Plan, names: tuple[str, ...]) -> list[PageOut]:
+    pages: list[PageOut] = []
+    if "orgs" in names:
+        pages.append((ORGS_PAGE, "orgs.html", {"org_years": plan.org_years, "root": ""}))
+    if "documents" in names:
+        pages.append((DOCUMENTS_PAGE, "documents.html", {"documents": plan.documents, "root": ""}))
+    return pages
+
+
+# --------------------------------------------------------------------------- the index
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One list of what could not be checked: the rows shown (the first INDEX_ROWS) and how many there are."""
+
+    rows: tuple[Comparison, ...]
+    total: int
+    caption: str
+    table_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What the index shows: short lists, each with its full length and the page listing all of it."""
+
+    run: Run | None
+    org_years: tuple[OrgYearLink, ...]  # the first INDEX_ORGS organisations' years
+    orgs: int  # organisations in all
+    orgs_href: str  # the page listing every organisation, when the index lists only some
+    movers: tuple[Comparison, ...]
+    problems: tuple[Problem, ...]
+    indicators: tuple[IndicatorEntry, ...]
+    documents: tuple[Document, ...]  # every document, or the newest INDEX_DOCUMENTS
+    documents_total: int
+    documents_href: str
+
+
+PROBLEMS = (
+    ("differs", "文件所述变化与前后两年数值不一致"),
+    ("unchecked", "文件给出了变化，但缺少上年数值，无法核对"),
+    ("ambiguous", "同一句中有多个候选数值，读数有歧义"),
+    ("goals-open", "定了目标，但尚无当年结果"),
+)
+
+
+def _index_overview(con: duckdb.DuckDBPyConnection, plan: Plan) -> Overview:
+    """The index from SQL: lists sorted from one row per comparison key, and only the rows shown assembled."""
+    known = {(e.indicator.catalog, e.indicator.indicator_id): e.indicator for e in plan.indicators}
+    for r in _rows(con, "indicators"):
+        named = (_str(r["catalog"]), _str(r["indicator_id"]))
+        known.setdefault(named, Indicator(named[0], named[1], _str(r["name"]), _str(r["unit"]), _tags(r["aliases"]),
+                                          indicator_href(*named)))
+    by_id = _indicators_by_id(known)
+    movers: list[tuple[float, tuple[str, str, int]]] = []
+    lists: dict[str, list[tuple[str, str, int]]] = {name: [] for name, _caption in PROBLEMS}
+    cursor = con.execute(_sql("comparison_kinds"))
+    while batch := cursor.fetchmany(50_000):
+        for (org, indicator_id, year, check_text, stated_pct, change_pct, prev_value, has_change, has_target,
+             ambiguous, catalog, unit, target, met) in batch:
+            key: tuple[str, str, int] = (org, indicator_id, year)
+            check = _check(check_text, _float(stated_pct))
+            unit = resolve_indicator(known, by_id, indicator_id, catalog).unit or unit
+            pct = _float(change_pct)
+            if pct is not None and unit not in PERCENT_UNITS | {"百分点"}:
+                movers.append((-abs(pct), key))
+            if check == "differs":
+                lists["differs"].append(key)
+            if check == "cannot" or (check == "none" and has_change and _float(prev_value) is None):
+                lists["unchecked"].append(key)
+            if ambiguous:
+                lists["ambiguous"].append(key)
+            if (_float(target) is not None or has_target) and _bool(met) is None:
+                lists["goals-open"].append(key)
+    movers.sort(key=lambda m: (m[0], m[1]))
+    lists["goals-open"].sort(key=lambda k: (-k[2], k[0], k[1]))
+    shown = [key for _pct, key in movers[:15]] + [key for keys in lists.values() for key in keys[:INDEX_ROWS]]
+    compared = _assembled(con, shown)
+    orgs = sorted({oy.org for oy in plan.org_years})
+    capped = len(orgs) > INDEX_ORGS
+    listed = set(orgs[:INDEX_ORGS])
+    documents = plan.documents
+    if len(documents) > INDEX_DOCUMENTS:  # the newest: what a reader of a nightly report looks for first
+        documents = tuple(sorted(documents, key=lambda d: (-d.period_year, d.published_on == "", d.published_on,
+                                                           d.org, d.title, d.doc_id), )[:INDEX_DOCUMENTS])
+    return Overview(
+        run=plan.run, org_years=tuple(oy for oy in plan.org_years if oy.org in listed), orgs=len(orgs),
+        orgs_href=ORGS_PAGE if capped else "", movers=tuple(compared[k] for _pct, k in movers[:15]),
+        problems=tuple(Problem(tuple(compared[k] for k in lists[name][:INDEX_ROWS]), len(lists[name]), caption, name)
+                       for name, caption in PROBLEMS),
+        indicators=plan.indicators, documents=documents, documents_total=len(plan.documents),
+        documents_href=DOCUMENTS_PAGE if len(plan.documents) > INDEX_DOCUMENTS else "",
+    )
+
+
+def _assembled(con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str, int]]) -> dict[tuple[str, str, int],
+                                                                                               Comparison]:
+    """The comparisons at `keys`, from the rows of their organisations' indicators only."""
+    if not keys:
+        return {}
+    scope = Scope(orgs=tuple(sorted({k[0] for k in keys})), indicators=tuple(sorted({k[1] for k in keys})))
+    asm = Assembler(_load(con, scope, whole_documents=False))
+    return {key: asm.comparison(key) for key in sorted(set(keys))}
+
+
+# --------------------------------------------------------------------------- an indicator across many organisations
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadYear:
+    year: int
+    orgs: int
+    low: float  # the first quartile of the organisations' values
+    median: float
+    high: float  # the third quartile
+    goal: float | None  # the median of the goals set for the year
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """An indicator across many organisations: the spread per year, charted, and each organisation's latest year."""
+
+    chart: Chart
+    unit: str
+    years: tuple[SpreadYear, ...]
+    latest: tuple[tuple[Comparison, str], ...]  # each organisation's latest year and its years (2019–2023)
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between order statistics (as DuckDB's quantile_cont and numpy's default)."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def spread_of(ind: Indicator, series: Sequence[Series]) -> Spread:
+    values: dict[int, list[float]] = defaultdict(list)
+    goals: dict[int, list[float]] = defaultdict(list)
+    for s in series:
+        for c in s.rows:
+            if c.value is not None:
+                values[c.year].append(c.value.value)
+            if c.target is not None:
+                goals[c.year].append(c.target.value)
+    years = tuple(
+        SpreadYear(year, len(vs), _quantile(vs, 0.25), _quantile(vs, 0.5), _quantile(vs, 0.75),
+                   _quantile(goals[year], 0.5) if goals.get(year) else None)
+        for year in sorted(values) if (vs := values[year])
+    )
+    unit = ind.unit or (series[0].rows[0].unit if series and series[0].rows else "")
+    latest = tuple((max(s.rows, key=lambda c: (c.value is not None, c.year)), _years_label(s.rows))
+                   for s in series if s.rows)
+    return Spread(spread_chart(years, ind.name, unit), unit, years, latest)
+
+
+def _years_label(rows: Sequence[Comparison]) -> str:
+    years = [c.year for c in rows if c.value is not None] or [c.year for c in rows]
+    return f"{min(years)}–{max(years)}" if min(years) != max(years) else str(years[0])
+
+
+# --------------------------------------------------------------------------- rendering chunks in forked workers
+
+
 PARALLEL_FROM = 400  # pages; below this forking costs more than it saves
 MAX_WORKERS = 4
+ORG_CHUNK = 12  # organisations per chunk (~80 year pages): small enough to balance two workers to the end
+DOC_CHUNK = 48  # documents per chunk
+# inherited by forked workers (nothing of the plan is pickled): the plan and the warehouse file to read
+_PLAN: Plan | None = None
+_SOURCE: Path | None = None
+_CON: duckdb.DuckDBPyConnection | None = None
 
 
-def _render(pages: PageList, index: int) -> tuple[str, bytes]:
-    rel, template, context = pages[index]
-    return rel, environment().get_template(template).render(**context).encode("utf-8")
+def _chunks(plan: Plan, todo: Sequence[PagePlan]) -> list[Chunk]:
+    """The pages to render, grouped by what they read: the index, each indicator, some organisations, some
+    documents; the slowest first, so two workers finish together."""
+    units: dict[PageKind, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for page in todo:
+        units[page.kind][page.unit].add(page.rel)
+    chunks: list[Chunk] = []
+    if "index" in units:
+        chunks.append(("index", (), frozenset({"index.html"})))
+    if "list" in units:
+        chunks.append(("list", tuple(sorted(units["list"])), frozenset().union(*units["list"].values())))
+    for indicator_id, rels in sorted(units["indicator"].items()):
+        chunks.append(("indicator", (indicator_id,), frozenset(rels)))
+    sizes: tuple[tuple[PageKind, int], ...] = (("org", ORG_CHUNK), ("document", DOC_CHUNK))
+    for kind, size in sizes:
+        names = sorted(units[kind])
+        for start in range(0, len(names), size):
+            group = tuple(names[start:start + size])
+            chunks.append((kind, group, frozenset().union(*(units[kind][n] for n in group))))
+    return chunks
 
 
-def _render_work(index: int) -> tuple[str, bytes]:
-    return _render(_WORK, index)
+def _chunk_pages(chunk: Chunk) -> tuple[list[tuple[str, bytes]], Overview | None]:
+    """Render one chunk from the warehouse: its pages' bytes, and the index's contents for the index chunk."""
+    global _CON
+    assert _PLAN is not None and _SOURCE is not None
+    if _CON is None:
+        _CON = duckdb.connect(str(_SOURCE), read_only=True)
+        _CON.execute("set threads = 1")  # one worker per core already
+    kind, units, wanted = chunk
+    overview = None
+    if kind == "index":
+        overview = _index_overview(_CON, _PLAN)
+        pages: list[PageOut] = [("index.html", "index.html", {"site": overview, "root": "", "generation": ""})]
+    elif kind == "list":
+        pages = _list_pages(_PLAN, units)
+    elif kind == "org":
+        pages = _org_year_pages(_CON, units, wanted)
+    elif kind == "indicator":
+        pages = _indicator_pages(_CON, _PLAN, units, wanted)
+    else:
+        pages = _document_pages(_CON, units, wanted)
+    env = environment()
+    return [(rel, env.get_template(template).render(**context).encode("utf-8"))
+            for rel, template, context in pages], overview
+
+
+def _close_worker_connection() -> None:
+    global _CON
+    if _CON is not None:
+        _CON.close()
+        _CON = None
+
+
+def _render_chunks(plan: Plan, source: Path, todo: Sequence[PagePlan]) -> Iterator[
+        tuple[list[tuple[str, bytes]], Overview | None]]:
+    """The chunks of `todo` rendered, in the order they finish.
+
+    Rendering is CPU-bound, so a large report is rendered by one forked worker per core, each reading its chunks
+    from its own read-only connection; the parent stays the only writer. Chunks arrive one by one, so a report of
+    any size never holds more than a few pages in memory.
+    """
+    global _PLAN, _SOURCE
+    chunks = _chunks(plan, todo)
+    workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if len(todo) >= PARALLEL_FROM else 1
+    _PLAN, _SOURCE = plan, source
+    try:
+        if workers <= 1:
+            with _progress(len(todo)) as advance:
+                for chunk in chunks:
+                    done = _chunk_pages(chunk)
+                    yield done
+                    advance(len(done[0]))
+            return
+        for template in ("index.html", "org_year.html", "indicator.html", "document.html", "orgs.html",
+                         "documents.html"):
+            environment().get_template(template)  # compiled once here, inherited compiled by every worker
+        # forked before the progress bar starts its thread: a child never inherits a lock held by it
+        with multiprocessing.get_context("fork").Pool(workers) as pool, _progress(len(todo)) as advance:
+            for done in pool.imap_unordered(_chunk_pages, chunks):
+                yield done
+                advance(len(done[0]))
+    finally:
+        _close_worker_connection()
+        _PLAN, _SOURCE = None, None
 
 
 def current_generation(reports: Path) -> Path | None:
@@ -1143,15 +1637,15 @@ def current_generation(reports: Path) -> Path | None:
     return reports / GENERATIONS / found.group(1) if found else None
 
 
-def render_html(site: Site, reports: Path, inputs: str = "") -> list[Path]:
+def render_html(plan: Plan, reports: Path, source: Path) -> list[Path]:
     """Write a whole generation beside the old one, then switch reports/index.html to it in one os.replace.
 
     At every instant reports/index.html links into one complete generation. The pages of a new one are written into
-    a hidden temp folder (a page whose bytes did not change is a hard link to the current generation's file, so it
-    is not written again), fsynced, and the folder is renamed to g/<generation> — a hash of every page's bytes, the
-    line naming the run left out — before the index names it. Older generations and temp folders of killed runs are
-    deleted only after the switch. The same data gives the same folder, whatever run loaded it: a night that changed
-    nothing drops its temp folder of links and rewrites one line of one page.
+    a hidden temp folder (a page whose key did not change is a hard link to the current generation's file, neither
+    read nor rendered), fsynced, and the folder is renamed to g/<generation> — a hash of every page's key and of the
+    index, the line naming the run left out — before the index names it. Older generations and temp folders of
+    killed runs are deleted only after the switch. The same data gives the same folder, whatever run loaded it: a
+    night that changed nothing drops its temp folder of links and rewrites one line of one page.
 
     Why not a symlink swap (reports/current -> g/<generation>): with stable page paths every click resolves through
     the link at click time, so a reader who opened the old index and clicks after the swap mixes generations; and a
@@ -1159,31 +1653,29 @@ def render_html(site: Site, reports: Path, inputs: str = "") -> list[Path]:
     symlinks. The price: a deep link into g/<generation>/ lives as long as its data (reports/index.html is the
     stable address), and a page left open across a swap finds its old generation deleted — reloading the index helps.
     """
-    with _reports_lock(reports):
-        base = reports / GENERATIONS
-        base.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=base))
-        os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the published pages from a web server's user
-        try:
-            gen, index, names, keys = _write_generation(site, tmp, current_generation(reports))
-            _write_hidden(tmp, INPUTS_NAME, f"{inputs}\n{keys}")
-            folder = base / gen
-            if folder.is_dir():
-                shutil.rmtree(tmp)
-                write_atomic(folder / "index.html", index)
-                write_atomic(folder / INPUTS_NAME, f"{inputs}\n{keys}")
-            else:
-                os.rename(tmp, folder)
-                _fsync_dir(base)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        top = environment().get_template("index.html").render(
-            site=site, root=f"{GENERATIONS}/{gen}/", generation=gen)
-        write_atomic(reports / "index.html", top)  # the switch
-        _fsync_dir(reports)
-        _remove_stale(reports, keep=folder)
-    return [reports / "index.html", *(folder / rel for rel in names)]
+    base = reports / GENERATIONS
+    tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=base))
+    os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the published pages from a web server's user
+    try:
+        gen, index, overview, stored = _write_generation(plan, tmp, current_generation(reports), source)
+        _write_hidden(tmp, INPUTS_NAME, stored)
+        folder = base / gen
+        if folder.is_dir():
+            shutil.rmtree(tmp)
+            write_atomic(folder / "index.html", index)
+            write_atomic(folder / INPUTS_NAME, stored)
+        else:
+            os.rename(tmp, folder)
+            _fsync_dir(base)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    top = environment().get_template("index.html").render(site=overview, root=f"{GENERATIONS}/{gen}/",
+                                                          generation=gen)
+    write_atomic(reports / "index.html", top)  # the switch
+    _fsync_dir(reports)
+    _remove_stale(reports, keep=folder)
+    return [reports / "index.html", *(folder / page.rel for page in sorted(plan.pages, key=lambda p: p.rel))]
 
 
 def _write_hidden(folder: Path, name: str, text: str) -> None:
@@ -1207,19 +1699,12 @@ LAST_RENDER = RenderCount(0, 0)
 
 @cache
 def _code_key() -> str:
-    """What turns a page's context into bytes: the templates, this module and the template engine."""
+    """What turns the warehouse's rows into bytes: the templates, the queries, this module and the template engine."""
     digest = hashlib.sha256(f"jinja2 {jinja2.__version__}\n".encode())
-    for path in sorted(TEMPLATES.iterdir()):
-        digest.update(f"{path.name}:{path.stat().st_size}:".encode() + path.read_bytes())
+    for path in sorted([*TEMPLATES.iterdir(), *SQL_DIR.iterdir()]):
+        digest.update(f"{path.parent.name}/{path.name}:{path.stat().st_size}:".encode() + path.read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
-
-
-def _page_key(template: str, context: dict[str, object]) -> str:
-    """A hash of everything a page shows. The context is made of frozen records, numbers and strings, whose repr
-    is the whole of their content: equal keys (with equal code) render equal bytes, whatever the page links to.
-    Links are relative (root "../"), never named after the generation, so a page is valid in any generation."""
-    return hashlib.sha256(f"{template}\0{context!r}".encode()).hexdigest()[:32]
 
 
 def _read_page_keys(previous: Path | None) -> dict[str, str]:
@@ -1240,64 +1725,62 @@ def _read_page_keys(previous: Path | None) -> dict[str, str]:
     return keys
 
 
-def _write_generation(site: Site, tmp: Path, previous: Path | None) -> tuple[str, bytes, list[str], str]:
-    """Every page into `tmp`, fsynced; returns the generation's name, its index page, the pages' paths and the
-    page keys to store beside them.
+def _write_generation(plan: Plan, tmp: Path, previous: Path | None, source: Path) -> tuple[str, bytes, Overview, str]:
+    """Every page into `tmp`, fsynced; returns the generation's name, its index page and contents, and the keys to
+    store beside the pages.
 
-    A page whose key equals the current generation's is not rendered: its file there is hard-linked (and read
-    for the generation's hash). Every other page is rendered; the index always is (it names the run).
+    A page whose key equals the current generation's is not rendered: its file there is hard-linked. Every other
+    page is rendered; the index always is (it names the run).
     """
     global LAST_RENDER
-    digest = hashlib.sha256()
-    pages = _pages(site)
-    keys = [_page_key(template, context) for _rel, template, context in pages]
     known = _read_page_keys(previous)
-    reuse = {index for index, (rel, _t, _c) in enumerate(pages)
-             if rel != "index.html" and known.get(rel) == keys[index]}
-    rendered = _render_pages(pages, [index for index in range(len(pages)) if index not in reuse])
-    folders: set[Path] = {tmp}
-    names: list[str] = []
-    index = b""
-    fresh = 0
-    for position, (rel, _template, _context) in enumerate(pages):
-        data = b""
-        if position in reuse and previous is not None:
-            try:
-                data = (previous / rel).read_bytes()
-            except OSError:
-                reuse.discard(position)  # gone from the old generation: rendered after all
-                data = _render(pages, position)[1]
-                fresh += 1
-        else:
-            _at, _rel, data = next(rendered)
-            fresh += 1
-        names.append(rel)
-        hashed = data
-        if rel == "index.html":
-            index = data
-            hashed = _unstamped(site, data)
-        digest.update(f"{rel}\0{len(hashed)}\0".encode())
-        digest.update(hashed)
+    reuse = [page for page in plan.pages if page.kind != "index" and previous is not None
+             and known.get(page.rel) == page.key and os.path.isfile(previous / page.rel)]
+    reused = {page.rel for page in reuse}
+    folders = {tmp}
+
+    def place(rel: str) -> Path:
         target = tmp / rel
         if target.parent not in folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             folders.add(target.parent)
-        if previous is not None and (position in reuse or _same_bytes(previous / rel, data)):
-            # an unchanged page is shared with the current generation: not written again, and it keeps its mtime
-            with contextlib.suppress(OSError):
-                os.link(previous / rel, target)
-                continue
-        with open(target, "wb") as handle:
-            handle.write(data)
-            os.fsync(handle.fileno())
+        return target
+
+    late: list[PagePlan] = []
+    for page in reuse:  # an unchanged page is shared with the current generation: it keeps its mtime
+        try:
+            os.link(previous / page.rel, place(page.rel))  # type: ignore[operator]
+        except OSError:
+            late.append(page)  # gone meanwhile, or links refused here: rendered after all
+    todo = [page for page in plan.pages if page.rel not in reused] + late
+    index, overview, fresh = b"", None, 0
+    for pages, found in _render_chunks(plan, source, todo):
+        overview = overview or found
+        for rel, data in pages:
+            fresh += 1
+            if rel == "index.html":
+                index = data
+            target = place(rel)
+            if previous is not None and rel != "index.html" and _same_bytes(previous / rel, data):
+                with contextlib.suppress(OSError):
+                    os.link(previous / rel, target)
+                    continue
+            with open(target, "wb") as handle:
+                handle.write(data)
+                os.fsync(handle.fileno())
     for path in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         _fsync_dir(path)
-    LAST_RENDER = RenderCount(fresh, len(pages) - fresh)
-    stored = "".join(f"{key} {rel}\n" for (rel, _t, _c), key in zip(pages, keys, strict=True) if rel != "index.html")
-    return digest.hexdigest()[:16], index, sorted(names), f"code {_code_key()}\n{stored}"
+    assert overview is not None  # the index is always rendered
+    LAST_RENDER = RenderCount(fresh, len(plan.pages) - fresh)
+    digest = hashlib.sha256()
+    for page in plan.pages:
+        shown = hashlib.sha256(_unstamped(overview, index)).hexdigest() if page.kind == "index" else page.key
+        digest.update(f"{page.rel}\0{shown}\n".encode())
+    stored = "".join(f"{page.key} {page.rel}\n" for page in plan.pages if page.kind != "index")
+    return digest.hexdigest()[:16], index, overview, f"{plan.inputs}\ncode {_code_key()}\n{stored}"
 
 
-def _unstamped(site: Site, index: bytes) -> bytes:
+def _unstamped(overview: Overview, index: bytes) -> bytes:
     """The index as the generation's name sees it: without the line naming the run, which changes every night while
     the data need not. That line is swapped for the one of no run (the index shows the run nowhere else), which
     costs a regular expression instead of rendering the index a second time; rendered when it cannot be swapped."""
@@ -1306,7 +1789,7 @@ def _unstamped(site: Site, index: bytes) -> bytes:
     if count == 1 and RUN_LINE.fullmatch(line):
         return swapped.encode("utf-8")
     return environment().get_template("index.html").render(
-        site=dataclasses.replace(site, run=None), root="", generation="").encode("utf-8")
+        site=dataclasses.replace(overview, run=None), root="", generation="").encode("utf-8")
 
 
 def _first_line(path: Path) -> str | None:
@@ -1362,10 +1845,10 @@ def _remove_stale(reports: Path, keep: Path) -> None:
 
 
 @contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[], None]]:
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when it is a terminal; nothing at all under cron or in a pipe."""
     if not sys.stderr.isatty():
-        yield lambda: None
+        yield lambda _pages: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -1373,7 +1856,7 @@ def _progress(total: int) -> Iterator[Callable[[], None]]:
     with Progress(TextColumn("reports"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("pages", total=total)
-        yield lambda: bar.advance(task)
+        yield lambda pages: bar.advance(task, pages)
 
 
 def render_markdown(site: Site, reports: Path) -> list[Path]:
@@ -1390,15 +1873,21 @@ def write_reports(warehouse: Path, reports: Path, *, fmt: Format = "html") -> li
     global LAST_RENDER
     LAST_RENDER = RenderCount(0, 0)
     try:
-        # one connection for the fingerprint and the data: a run publishing meanwhile cannot slip between them
-        with _connect(warehouse) as con:
-            inputs = fingerprint(con) if fmt == "html" else ""
-            if inputs and (done := refresh_run_line(reports, inputs, _latest_run(con))) is not None:
-                return done
-            site = build_site(_load(con))
         if fmt == "md":
+            with _connect(warehouse) as con:
+                site = build_site(_load(con))
             return render_markdown(site, reports)
-        return render_html(site, reports, inputs)
+        with _reports_lock(reports):
+            (reports / GENERATIONS).mkdir(parents=True, exist_ok=True)
+            with _pinned(warehouse, reports / GENERATIONS) as source:
+                with _connect(source, shown=warehouse) as con:
+                    digests = _digests(con)
+                    inputs = _inputs(digests)
+                    if (done := _refresh_run_line(reports, inputs, _latest_run(con))) is not None:
+                        return done
+                    plan = plan_site(con, digests, inputs)
+                # the planning connection closed before forking: a worker opens its own
+                return render_html(plan, reports, source)
     except OSError as error:
         raise StorageError(
             f"{reports}: the reports could not be written ({error.strerror or error}). "
@@ -1406,19 +1895,45 @@ def write_reports(warehouse: Path, reports: Path, *, fmt: Format = "html") -> li
         ) from error
 
 
+@contextlib.contextmanager
+def _pinned(warehouse: Path, base: Path) -> Iterator[Path]:
+    """The warehouse as it is now, for the whole render: a hard link in a hidden temp folder of the reports.
+
+    The planning connection and every worker's read the same file even if a run publishes a new warehouse meanwhile
+    (publishing replaces the file, so the link keeps the old one), and the page keys stored match the pages. Where
+    a link cannot be made (another file system) or a write-ahead log sits beside the file, the path itself is read."""
+    if not warehouse.is_file():
+        raise StorageError(
+            f"{warehouse}: the warehouse does not exist. Run `tongbi run` first, or pass --warehouse FILE.")
+    folder = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=base))
+    source = warehouse
+    try:
+        if not Path(f"{warehouse}.wal").exists():
+            with contextlib.suppress(OSError):
+                os.link(warehouse, folder / warehouse.name)
+                source = folder / warehouse.name
+        yield source
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def refresh_run_line(reports: Path, inputs: str, run: Run | None) -> list[Path] | None:
     """When the published generation was made from these very inputs, only the line naming the run can differ:
     rewrite it in the two index pages and return the report's files; None when the pages must be rendered."""
     with _reports_lock(reports):
-        folder = current_generation(reports)
-        if folder is None or _first_line(folder / INPUTS_NAME) != inputs:
+        return _refresh_run_line(reports, inputs, run)
+
+
+def _refresh_run_line(reports: Path, inputs: str, run: Run | None) -> list[Path] | None:
+    folder = current_generation(reports)
+    if folder is None or _first_line(folder / INPUTS_NAME) != inputs:
+        return None
+    line = environment().get_template("_run.html").render(run=run)
+    for index in (folder / "index.html", reports / "index.html"):
+        old = index.read_text(encoding="utf-8")
+        new, count = RUN_LINE.subn(lambda _m: line, old, count=1)
+        if count != 1:
             return None
-        line = environment().get_template("_run.html").render(run=run)
-        for index in (folder / "index.html", reports / "index.html"):
-            old = index.read_text(encoding="utf-8")
-            new, count = RUN_LINE.subn(lambda _m: line, old, count=1)
-            if count != 1:
-                return None
-            write_atomic(index, new)
-        _remove_stale(reports, keep=folder)
-        return [reports / "index.html", *sorted(folder.rglob("*.html"), key=lambda p: p.relative_to(folder).as_posix())]
+        write_atomic(index, new)
+    _remove_stale(reports, keep=folder)
+    return [reports / "index.html", *sorted(folder.rglob("*.html"), key=lambda p: p.relative_to(folder).as_posix())]

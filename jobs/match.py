@@ -25,10 +25,13 @@ _CLAUSE_BREAK_RE = re.compile(f"[{CLAUSE_BREAKS}]")
 # A line's sentences end after 。！？!? (or at the line's end); this reads the opening clause of the one
 # starting at a position: up to the first clause break, or the whole sentence with its end mark.
 _SENTENCE_OPENING_RE = re.compile(f"[^{CLAUSE_BREAKS}。！？!?]*[。！？!?]?")
-_SENTENCE_MARK_RE = re.compile("[。！？!?]")  # where a sentence ends within a line
-# Every match of SINGLE_YEAR_RE and of MULTI_SCOPE_RE holds one of these: a sentence holding none of them
-# cannot change the scope.
-_TIME_HINT_RE = re.compile(r"年|刚刚过去的|十[一二三四五六七八九]五")
+# Every match of SINGLE_YEAR_RE and of MULTI_SCOPE_RE holds one of these words of time, and no clause break: a
+# sentence whose opening clause holds none of them cannot change the scope. One pattern each: a pattern starting
+# with one character is scanned for several times faster than an alternation.
+_TIME_HINTS = tuple(re.compile(word) for word in ("年", "刚刚过去的", "十[一二三四五六七八九]五"))
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines breaks
+# Looking back from a word of time, the first of these says whether it is in its sentence's opening clause.
+_OPENING_STOP_RE = re.compile(f"[{CLAUSE_BREAKS}。！？!?{_LINE_BREAKS}]")
 
 # An alias right after one of these is the object of a preposition or a modifier of a longer noun:
 # 单位国内生产总值能耗, 占国内生产总值比重, 对经济增长的贡献率, 与国内生产总值之比, 人均体育场地面积.
@@ -644,9 +647,15 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
     spans = [_Span(0, "single", None, goal_paragraph=False)]
     heading = spans[0]
     offset = 0
+    timed = _timed_openings(text)
+    next_timed = 0  # the first of them not in an earlier line
     for number, line in enumerate(text.splitlines(keepends=True)):
+        end = offset + len(line)
+        first_timed = next_timed
+        while next_timed < len(timed) and timed[next_timed] < end:
+            next_timed += 1
         if line.isspace():  # a blank line is no heading and opens no sentence: nothing changes
-            offset += len(line)
+            offset = end
             continue
         if (HEADING_RE.match(line) and len(line.strip()) <= HEADING_MAX_CHARS) or (number > 0 and _is_plan_line(line)):
             heading = _heading_span(offset, line, near)
@@ -654,9 +663,29 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
         else:
             if SUBHEADING_RE.match(line) and (spans[-1].scope, spans[-1].year) != (heading.scope, heading.year):
                 spans.append(replace(heading, start=offset))
-            spans.extend(_paragraph_spans(offset, line, spans[-1], near))
-        offset += len(line)
+            line_timed = [start - offset for start in timed[first_timed:next_timed]]
+            spans.extend(_paragraph_spans(offset, line, spans[-1], near, line_timed))
+        offset = end
     return spans
+
+
+def _timed_openings(text: str) -> list[int]:
+    """Where the sentences start whose opening clause holds a word of time, in order.
+
+    Only these (and each paragraph's first sentence, a goal opening) can change the scope; most words of time
+    stand later in their sentence.
+    """
+    words = sorted(found.start() for pattern in _TIME_HINTS for found in pattern.finditer(text))
+    reverse = text[::-1] if words else ""  # finds the mark before a word in one search
+    starts: list[int] = []
+    for word in words:
+        stop = _OPENING_STOP_RE.search(reverse, len(text) - word)
+        if stop is not None and stop.group() in CLAUSE_BREAKS:
+            continue  # a clause break stands between the sentence's start and the word
+        start = len(text) - stop.start() if stop is not None else 0
+        if not starts or starts[-1] != start:
+            starts.append(start)
+    return starts
 
 
 def _is_plan_line(line: str) -> bool:
@@ -679,24 +708,20 @@ def _heading_span(offset: int, line: str, near: set[int]) -> _Span:
     return _Span(offset, scope, year, goal_paragraph=False, goal_section=plans)
 
 
-def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int]) -> list[_Span]:
-    """The spans of one paragraph: a new one only where a sentence's opening changes the scope."""
+def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int], timed: list[int]) -> list[_Span]:
+    """The spans of one paragraph: a new one only where a sentence's opening changes the scope.
+
+    `timed`: where the line's sentences start whose opening holds a word of time (_timed_openings). Only those and
+    the first sentence (a goal opening) can change the scope; the others, most of a long document, are not read.
+    """
     spans: list[_Span] = []
-    # Only the first sentence (a goal opening) and sentences holding a word of time can change the scope; the
-    # others are skipped unread, which is most of a long document.
-    # (A hint never holds a sentence end, so the sentence it starts in holds it whole.)
-    starts = {0: False}  # sentence start → whether it holds a word of time
-    first = _TIME_HINT_RE.search(line)
-    if first is not None:
-        marks = [found.start() for found in _SENTENCE_MARK_RE.finditer(line)]
-        for hint in _TIME_HINT_RE.finditer(line, first.start()):
-            index = bisect.bisect_left(marks, hint.start())
-            starts[marks[index - 1] + 1 if index else 0] = True
-    for start, timed in starts.items():
+    starts = {0: False}  # sentence start → whether its opening holds a word of time
+    starts.update(dict.fromkeys(timed, True))
+    for start, timed_opening in starts.items():
         opening = _SENTENCE_OPENING_RE.match(line, start).group()  # type: ignore[union-attr]  # always matches
         scope, year, goal = current.scope, current.year, current.goal_paragraph
-        single = SINGLE_YEAR_RE.search(opening) if timed else None
-        if single is None and timed and MULTI_SCOPE_RE.search(opening):
+        single = SINGLE_YEAR_RE.search(opening) if timed_opening else None
+        if single is None and timed_opening and MULTI_SCOPE_RE.search(opening):
             scope = "multi"
         elif single is not None:
             stated = _stated_year(opening)

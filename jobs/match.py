@@ -205,13 +205,14 @@ def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule
     spans = _time_spans(doc.text, doc.period_year, doc.period_year + rule.target_year_offset)
     starts = [span.start for span in spans]
     aliases = _aliases(catalog).longest
+    reverse = doc.text[::-1]  # finds the mark before a fact in one search
     candidates: list[_Candidate] = []
     bounds = (0, -1)  # the sentence of the previous fact
     first_alias = 0  # where the first alias of that sentence starts (its end when it holds none)
     for fact_id, fact in enumerate(facts):
         span = spans[max(bisect.bisect_right(starts, fact.char_start) - 1, 0)]
         if not bounds[0] <= fact.char_start <= bounds[1]:
-            bounds = _sentence_bounds(doc.text, fact, bounds[1] if bounds[1] < fact.char_start else -1)
+            bounds = _sentence_bounds(doc.text, reverse, fact, bounds[1] if bounds[1] < fact.char_start else -1)
             found = aliases.search(doc.text, *bounds)
             first_alias = bounds[1] if found is None else found.start()
         candidate = _candidate(doc, facts, fact_id, catalog, rule, span, bounds, first_alias)
@@ -277,16 +278,15 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     return _Candidate(observation, rank, running)
 
 
-def _sentence_bounds(text: str, fact: Fact, known_end: int) -> tuple[int, int]:
+def _sentence_bounds(text: str, reverse: str, fact: Fact, known_end: int) -> tuple[int, int]:
     """(start, end) of the sentence holding the fact: after the last sentence-ending mark before it, up to the
     next one at or after it (or the text's end).
 
-    known_end is a mark before the fact (the previous fact's sentence end), or -1: the walk back stops there,
-    so facts in text order read each stretch of text about once.
+    `reverse` is the text backwards, searched from the fact back to its sentence's start. known_end is a mark
+    before the fact (the previous fact's sentence end), or -1: the search back stops there.
     """
-    last = known_end
-    for mark in _SENTENCE_END_RE.finditer(text, known_end + 1, fact.char_start):
-        last = mark.start()
+    back = _SENTENCE_END_RE.search(reverse, len(text) - fact.char_start, len(text) - known_end - 1)
+    last = known_end if back is None else len(text) - 1 - back.start()
     found = _SENTENCE_END_RE.search(text, fact.char_start)
     return last + 1, found.start() if found is not None else len(text)
 

@@ -663,7 +663,7 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
         else:
             if SUBHEADING_RE.match(line) and (spans[-1].scope, spans[-1].year) != (heading.scope, heading.year):
                 spans.append(replace(heading, start=offset))
-            line_timed = [start - offset for start in timed[first_timed:next_timed]]
+            line_timed = [start - offset for start in timed[first_timed:next_timed]] if next_timed > first_timed else []
             spans.extend(_paragraph_spans(offset, line, spans[-1], near, line_timed))
         offset = end
     return spans
@@ -714,11 +714,13 @@ def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int], tim
     `timed`: where the line's sentences start whose opening holds a word of time (_timed_openings). Only those and
     the first sentence (a goal opening) can change the scope; the others, most of a long document, are not read.
     """
+    if not timed and not current.goal_paragraph and not GOAL_RE.search(_opening(line, 0)):
+        return []  # most paragraphs: the first sentence sets no goal, and no sentence opens with a word of time
     spans: list[_Span] = []
     starts = {0: False}  # sentence start → whether its opening holds a word of time
     starts.update(dict.fromkeys(timed, True))
     for start, timed_opening in starts.items():
-        opening = _SENTENCE_OPENING_RE.match(line, start).group()  # type: ignore[union-attr]  # always matches
+        opening = _opening(line, start)
         scope, year, goal = current.scope, current.year, current.goal_paragraph
         single = SINGLE_YEAR_RE.search(opening) if timed_opening else None
         if single is None and timed_opening and MULTI_SCOPE_RE.search(opening):
@@ -735,6 +737,11 @@ def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int], tim
     if current.goal_paragraph:  # a goal paragraph ends with its paragraph (its last sentence ends the line)
         spans.append(replace(current, start=offset + len(line), goal_paragraph=False))
     return spans
+
+
+def _opening(line: str, start: int) -> str:
+    """The opening clause of the sentence starting at `start`."""
+    return _SENTENCE_OPENING_RE.match(line, start).group()  # type: ignore[union-attr]  # always matches
 
 
 def _stated_year(text: str) -> int | None:

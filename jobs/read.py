@@ -137,6 +137,9 @@ SUFFIXES = (".txt", ".docx", ".html", ".htm")
 _RESAVE = "Open it in an editor and save it as UTF-8 text"
 # C0 controls other than tab, line feed, form feed and carriage return (NUL included), and DEL.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# The same as bytes: in UTF-8 each is one byte, never part of another character's bytes, and bytes.translate
+# finds one about twice as fast as the regex scans the decoded text.
+_CONTROL_BYTES = bytes(code for code in range(128) if _CONTROL.match(chr(code)))
 # What Chinese text in GB18030 is made of: ASCII, CJK ideographs and punctuation, full-width forms,
 # general punctuation, Latin-1 signs (·×÷°), box drawing, Roman numerals and circled numbers. A few
 # other characters are tolerated (a name in Greek, a symbol): the share, not one character, decides.
@@ -158,9 +161,12 @@ def decode(data: bytes, path: Path | str) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _checked(_strict(data, "utf-16", path), path), "utf-16"
     try:
-        return _checked(data.decode("utf-8"), path), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         utf8_error = error
+    else:
+        clean = len(data.translate(None, _CONTROL_BYTES)) == len(data)
+        return (text if clean else _checked(text, path)), "utf-8"
     if b"\x00" in data:
         raise _binary(path, data.index(b"\x00"), data)
     _refuse_mixed(data, utf8_error, path)

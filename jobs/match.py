@@ -361,17 +361,18 @@ def _converted(basis: Basis, fact: Fact, unit: str, sign: float) -> tuple[Basis,
 def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int,
              catalog: Catalog, first_alias: int) -> _Subject | None:
     fact = facts[fact_id]
+    index = _aliases(catalog)
     # Most numbers have no alias before them in their sentence and are not in a 分别 list: then only an alias
     # right after the number can be the subject, and the clause walks below would find nothing.
-    if (first_alias >= fact.char_start and not _aliases(catalog).empty
-            and text.find("分别", sentence_start, fact.char_start) < 0 and _post_alias(text, fact, catalog) is None):
+    if (first_alias >= fact.char_start and not index.empty
+            and text.find("分别", sentence_start, fact.char_start) < 0 and _post_alias(text, fact, index) is None):
         return None
     # the clause punctuation between the sentence start and the number, read once for both walks below
     breaks = [found.start() for found in _CLAUSE_BREAK_RE.finditer(text, sentence_start, fact.char_start)]
     listed = _listed_item(text, facts, fact_id, sentence_start, breaks[-1] + 1 if breaks else sentence_start)
     if listed is not None:
         item_start, item_end, change_text, last = listed
-        found = _alias_in(text, item_start, item_end, catalog, fact)
+        found = _alias_in(text, item_start, item_end, index, fact)
         if found is None and last:
             elided = _elided_alias(text[item_start:item_end], last, catalog, fact)
             return None if elided is None else _Subject(elided[0], elided[1], carried=False, post=False,
@@ -383,10 +384,10 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     own_start, own_end, _ = segments[0]
     own = text[own_start:own_end]
     # 18所标准化幼儿园和12所示范园: a noun right after the measure word is what the number counts.
-    post = _post_alias(text, fact, catalog)
+    post = _post_alias(text, fact, index)
     if post is not None:
         return _Subject(post[0], post[1], carried=False, post=True, change_text=own, start=own_start)
-    found = _alias_in(text, own_start, own_end, catalog, fact)
+    found = _alias_in(text, own_start, own_end, index, fact)
     if found is not None:
         indicator, alias, position = found
         if indicator is None:
@@ -398,7 +399,7 @@ def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int
     if not _is_empty(own) or _counts_what_follows(text, fact):
         return None  # the clause names its own subject, and no alias is it
     for start, end, ends_with_fact in segments[1:]:
-        found = _alias_in(text, start, end, catalog, fact)
+        found = _alias_in(text, start, end, index, fact)
         if found is not None:
             indicator, alias, position = found
             if indicator is None or _is_part(text, sentence_start, start, position, alias, fact.char_start):
@@ -541,13 +542,12 @@ def _segments_before(text: str, facts: Sequence[Fact], fact_id: int, sentence_st
     return segments
 
 
-def _alias_in(text: str, start: int, end: int, catalog: Catalog,
+def _alias_in(text: str, start: int, end: int, index: _Aliases,
               fact: Fact) -> tuple[Indicator | None, str, int] | None:
     """The alias nearest to the end of text[start:end] — the indicator whose unit fits the fact best.
 
     Returns (None, alias, position) when that alias only modifies another noun.
     """
-    index = _aliases(catalog)
     # (alias end, alias length, alias): at one start the longest alias ends last, so the longest at each start
     # is all that can win
     best: tuple[int, int, str] | None = (end - start, 0, "") if index.empty else None
@@ -608,10 +608,9 @@ def _is_per_head(prefix: str, alias: str) -> bool:
     return PER_HEAD_RE.search(prefix) is not None and PER_HEAD_RE.search(alias) is None
 
 
-def _post_alias(text: str, fact: Fact, catalog: Catalog) -> tuple[Indicator, str] | None:
+def _post_alias(text: str, fact: Fact, index: _Aliases) -> tuple[Indicator, str] | None:
     """60个基层党组织: an alias right after the number (and its measure word) names what it counts."""
     after = text[fact.char_end:fact.char_end + 40].lstrip(QUALIFIER_TAIL)
-    index = _aliases(catalog)
     best: tuple[int, Indicator, str] | None = None
     # only aliases starting with the first character can start the text; catalog order within each group
     for indicator, alias in (*index.empty, *index.by_first.get(after[:1], ())):

@@ -345,8 +345,7 @@ def _prefix_qualifier(text: str, start: int, before: str) -> Qualifier | None:
 def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int]]) -> _Candidate | None:
     """The quantity a regex match stands for, or None when context says it is a date, name or ordinal."""
     start, end = match.span()
-    unit = match.group("u")
-    marker = match.group("q")
+    per_cent, marker, unit = match.group("pct", "q", "u")
     run_end = match.start("q") if marker else (match.start("u") if unit else end)
     run = text[start:run_end]
     # "\n" stands for the edge of the text: `"" in "abc"` is true, so never look up an empty string.
@@ -361,7 +360,7 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         return None
     if before == "、" and _ORDINAL_LIST.search(text, max(0, start - 12), start):
         return None  # 第1、2名: every item of a list of ordinals
-    if match.group("pct"):
+    if per_cent:
         return _per_cent(text, match, run_end)
     head = run[0]
     chinese = not head.isdigit()

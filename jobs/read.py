@@ -54,8 +54,12 @@ _UNIT_START = (
     "%‰℃万亿千百十元角个人名所家项次件台辆吨米里亩公平立方余多年月日天时分秒户倍岁周期届批份"
     "册座条张本部间套只头匹架艘口场支篇层处栋宗笔克斤升度瓦兆位例床校园班"
 )
-# [0-9] rather than \d: the regex engine scans a plain range several times faster.
-_NUMBER_GAP = re.compile(f"([0-9])(?:{_GAP}|\\n)+(?=[{_UNIT_START}])")
+# One pattern per character a gap can start with, each checking the digit behind it: a pattern starting with one
+# character is found several times faster than one starting with a class of characters (digits are everywhere).
+_NUMBER_GAPS = tuple(
+    re.compile(f"{re.escape(blank)}(?<=[0-9]{re.escape(blank)})(?:{_GAP}|\\n)*(?=[{_UNIT_START}])")
+    for blank in _BLANKS_AND_BREAKS
+)
 # A subscript lost in conversion puts its digits on a line of their own: "M\n2\n增长", "PM\n2.5\n）".
 # The pattern starts with its literal line break (fast to find); the letter before it is checked in _join_subscript.
 _SUBSCRIPT = re.compile(r"\n([0-9]+(?:\.[0-9]+)?)\n(?=\S)")
@@ -108,7 +112,9 @@ def normalise(text: str) -> str:
     if "．" in text:
         text = _FULLWIDTH_POINT.sub(".", text)
     text = _SUBSCRIPT.sub(_join_subscript, text)
-    return _NUMBER_GAP.sub(r"\1", text)
+    for gap in _NUMBER_GAPS:  # the gaps start with different characters, so removing one never makes another
+        text = gap.sub("", text)
+    return text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -49,6 +50,23 @@ class DocConfig:
                 return rule
         known = "、".join(r.kind for r in self.kinds)
         raise KeyError(f"no kind {kind!r} in {KINDS_FILE} (known: {known})")
+
+    def earliest_marker(self, text: str) -> tuple[str, int] | None:
+        """(kind, position) of the marker that starts first in the text — the longest where several start there."""
+        pattern, kind_of = self._markers
+        found = pattern.search(text)
+        return None if found is None else (kind_of[found.group()], found.start())
+
+    @cached_property
+    def _markers(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        """Every kind's markers as one pattern, longest first, and the kind each names (the first kind, if several
+        share one): one search instead of one per marker, for each of the opening's candidate titles."""
+        kind_of: dict[str, str] = {}
+        for rule in self.kinds:
+            for marker in rule.markers:
+                kind_of.setdefault(marker, rule.kind)
+        words = sorted(kind_of, key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, words)) if words else "(?!)"), kind_of
 
     def canonical_org(self, name: str) -> str:
         """One name per organisation: an alias maps to its canonical name; blanks are ignored."""

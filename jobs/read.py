@@ -465,6 +465,11 @@ _DATE_PATTERNS = (
     re.compile(f"{_DATE}\\s*(?:印发|发布|印制)"),
     re.compile(f"^[ \\t\\u3000]*{_DATE}[ \\t\\u3000]*$", re.MULTILINE),
 )
+# Every match of the patterns above holds one of these. Found from its 年 (one character: quick to scan for),
+# the year checked behind it.
+_ANY_DATE = re.compile(
+    f"年(?<=(?:(?:19|20)[0-9]{{2}}|[〇○零一二三四五六七八九]{{4}})年)(?P<m>{_NUM})月(?P<d>{_NUM})日"
+)
 # 发文字号 (GB/T 9704): issuer abbreviation, year in 〔〕 (or look-alike brackets), serial number, 号.
 _DOC_NUMBER_TAIL = "[〔\\[［【(（]\\s*(?:19|20)[0-9]{2}\\s*[〕\\]］】)）]\\s*[0-9]{1,5}\\s*号"
 _DOC_NUMBER_ISSUER_MAX = 12
@@ -542,12 +547,12 @@ def _title_and_kind(opening: str, config: DocConfig, path: Path) -> tuple[str, s
     for candidate, first_line in _title_lines(opening):
         if _NOT_IN_TITLE.search(candidate):
             continue
-        found = _earliest_marker(candidate, config)
+        found = config.earliest_marker(candidate)
         # lines are joined only to repair a title broken over them: the marker, or the 《 that quotes
         # the title, must start on the first line ("政府工作报" / "告", "《…2022年" / "工作总结》")
         if found is not None and (found[1] < first_line or 0 <= candidate.rfind("《", 0, found[1]) < first_line):
             return _title_from(candidate, found[1]), found[0]
-    found = _earliest_marker(_SPACES.sub("", opening), config)
+    found = config.earliest_marker("".join(opening.split()))
     if found is None:
         markers = "、".join(m for rule in config.kinds for m in rule.markers)
         raise DocumentError(
@@ -555,16 +560,6 @@ def _title_and_kind(opening: str, config: DocConfig, path: Path) -> tuple[str, s
             "Give it a title line such as 某某局2022年工作总结, or add a marker to schemas/documents/kinds.toml",
         )
     return "", found[0]
-
-
-def _earliest_marker(text: str, config: DocConfig) -> tuple[str, int] | None:
-    best: tuple[int, int, str] | None = None  # (position, −marker length, kind): earliest, then longest
-    for rule in config.kinds:
-        for marker in rule.markers:
-            at = text.find(marker)
-            if at >= 0 and (best is None or (at, -len(marker)) < best[:2]):
-                best = (at, -len(marker), rule.kind)
-    return None if best is None else (best[2], best[0])
 
 
 def _title_from(line: str, at: int) -> str:
@@ -625,8 +620,9 @@ def _number(value: str) -> int | None:
 
 
 def _published_on(opening: str, closing: str) -> date | None:
+    places = [where for where in (opening, closing) if _ANY_DATE.search(where)]  # most hold no date at all
     for pattern in _DATE_PATTERNS:
-        for where in (opening, closing):
+        for where in places:
             for match in pattern.finditer(where):
                 found = _date(match)
                 if found is not None:

@@ -215,7 +215,7 @@ class Series:
 
     org: str
     rows: tuple[Comparison, ...]
-    chart: Chart | None  # None when the indicator's page charts the spread across many organisations instead
+    chart: Chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +368,93 @@ def mark_sentence(item: SentenceMarks) -> Markup:
     return Markup("".join(out))
 
 
+def document_text(sentences: Sequence[SentenceMarks]) -> Markup:
+    """A document's sentences with their quantities marked, a section heading where the section changes: built here,
+    byte for byte as the template wrote it, because a province's document pages hold 700,000 marked quantities."""
+    out: list[str] = []
+    section: str | None = None
+    for s in sentences:
+        if s.section != section:
+            out += ['<p class="sec">', escape(s.section), "</p>"]
+            section = s.section
+        out += ['<p class="s">', mark_sentence(s), "</p>\n"]
+    return Markup("".join(out))
+
+
+def _qty(q: Quantity | None, root: str, *, signed: bool = False, hover: bool = True) -> str:
+    """A figure linking to its sentence, as the template's `qty` macro writes it."""
+    if q is None:
+        return "—"
+    shown = escape(signed_stated(q.value, q.unit) if signed else amount(q.value, q.unit, q.qualifier, q.value_high))
+    if q.source is None:
+        return str(shown)
+    title = f' title="{escape(q.source.sentence)}"' if hover else ""
+    return f'<a class="src" href="{escape(root)}{escape(q.source.doc_href)}"{title}>{shown}</a>'
+
+
+def _quote(q: Quote, root: str) -> str:
+    notes = "".join(f" · {escape(note)}" for note in q.notes)
+    return (f'<blockquote><span class="who">{escape("、".join(q.labels))} · <a href="{escape(root)}'
+            f'{escape(q.doc_href)}">《{escape(q.doc_title)}》</a>{notes}</span>{highlight(q)}</blockquote>')
+
+
+def comparison_rows(rows: Sequence[Comparison], root: str, first: str = "indicator",
+                    quotes_inline: bool = True) -> Markup:
+    """The rows of a comparison table, built here byte for byte as the template's loop wrote them: the organisation
+    pages of a province hold 150,000 rows, and through Jinja's macros they were two thirds of the report's time."""
+    e = escape
+    out: list[str] = []
+    for c in rows:
+        out.append(f'<tr data-indicator="{e(c.indicator_id)}" data-year="{c.year}">\n')
+        if first == "year":
+            out.append(f'<th scope="row" data-sort="{c.year}">{c.year}</th>\n')
+        else:
+            unit = f'<span class="meta">（{e(c.unit)}）</span>' if c.unit else ""
+            out.append(f'<th scope="row"><a href="{e(root)}{e(c.indicator_href)}">{e(c.name)}</a>{unit}</th>\n')
+        prev_year = (f'<span class="meta">（{c.prev_year}）</span>' if c.prev_year and c.prev_year != c.year - 1
+                     else "")
+        if c.change_pct is not None:
+            pct = f'{signed_pct(c.change_pct)} <span class="dir">{direction(c.change_pct)}</span>'
+        elif c.change is not None:
+            pct = f'<span class="dir">{direction(c.change)}</span>'
+        else:
+            pct = "—"
+        stated = _qty(c.stated_pct, root, signed=True) if c.stated_pct else ""
+        stated += "<br>" if c.stated_pct and c.stated_change else ""
+        stated += _qty(c.stated_change, root, signed=True) if c.stated_change else ""
+        stated = stated or "—"
+        flags = "".join(f'<span class="flag {e(f)}" title="{e(f)}">{e(flag_word(f))}</span>' for f in c.flags)
+        out += [
+            f'<td class="num value{"" if c.value else " blank"}" data-label="今年" '
+            f'data-sort="{sort_key(c.value.value if c.value else None)}">{_qty(c.value, root)}</td>\n',
+            f'<td class="num prev{"" if c.prev else " blank"}" data-label="去年" '
+            f'data-sort="{sort_key(c.prev.value if c.prev else None)}">{_qty(c.prev, root)}{prev_year}</td>\n',
+            f'<td class="num change {direction_class(c.change)}{" blank" if c.change is None else ""}" '
+            f'data-label="变化" data-sort="{sort_key(c.change)}">{e(signed_amount(c.change, c.unit))}</td>\n',
+            f'<td class="num pct {direction_class(c.change_pct)}'
+            f'{" blank" if c.change_pct is None and c.change is None else ""}" data-label="同比" '
+            f'data-sort="{sort_key(c.change_pct)}">{pct}</td>\n',
+            f'<td class="num stated{"" if c.stated_pct or c.stated_change else " blank"}" data-label="文件所述">'
+            f'{stated}</td>\n',
+            f'<td class="check {e(c.check)}{" blank" if c.check == "none" else ""}" data-label="核对">'
+            f'{e(check_word(c.check))}</td>\n',
+            f'<td class="num goal{"" if c.target else " blank"}" data-label="去年定的目标" '
+            f'data-sort="{sort_key(c.target.value if c.target else None)}">{_qty(c.target, root)}</td>\n',
+            f'<td class="met{"" if c.target else " blank"}" data-label="目标完成">'
+            f'{met_word(c.met) if c.target else ""}</td>\n',
+            f'<td class="flags{"" if c.flags else " blank"}" data-label="标记">{flags}</td>\n',
+        ]
+        if quotes_inline:
+            quotes = c.quotes
+            cell = ""
+            if quotes:
+                cell = (f"<details><summary>原文 {len(quotes)} 句</summary>\n"
+                        + "".join(_quote(q, root) for q in quotes) + "</details>")
+            out.append(f'<td class="sources{"" if quotes else " blank"}" data-label="原文">{cell}</td>\n')
+        out.append("</tr>\n")
+    return Markup("".join(out))
+
+
 def md_cell(text: object) -> str:
     """Text safe inside a Markdown table cell."""
     return re.sub(r"\s+", " ", str(text)).replace("|", "\\|").strip()
@@ -424,7 +511,8 @@ def environment() -> jinja2.Environment:
         direction_class=direction_class, sort_key=sort_key, highlight=highlight, highlight_md=highlight_md,
         mark_sentence=mark_sentence, md=md_cell, check_word=check_word, flag_word=flag_word,
         met_word=met_word, cn_number=cn_number, org_year_href=org_year_href,
-        basis_word=basis_word, svg=svg,
+        basis_word=basis_word, svg=svg, latest_rows=latest_rows, document_text=document_text,
+        comparison_rows=comparison_rows,
     )
     return env
 
@@ -658,10 +746,9 @@ def _load(con: duckdb.DuckDBPyConnection, scope: Scope = Scope(), *, whole_docum
     `whole_documents`: every fact of the documents (their pages mark each one) and every document of the scope;
     else only the facts and documents the scope's observations quote (what comparison pages show)."""
     run = _latest_run(con)
-    documents = {
-        _str(r["doc_id"]): _document(r)
-        for r in _scoped_rows(con, "documents" if whole_documents else "cited_documents", scope)
-    }
+    # a document's page: its own row; a comparison page: the documents its numbers quote, and its organisations'
+    listed = "documents" if whole_documents or scope.docs is not None else "cited_documents"
+    documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, listed, scope)}
     indicators: dict[tuple[str, str], Indicator] = {}
     for r in _rows(con, "indicators"):
         key = (_str(r["catalog"]), _str(r["indicator_id"]))
@@ -1129,19 +1216,6 @@ def _doc_observations(asm: Assembler) -> dict[str, tuple[tuple[Indicator, Quanti
     return {k: tuple(sorted(v, key=reading_order)) for k, v in out.items()}
 
 
-def _pages_of_site(site: Site) -> list[tuple[str, str, dict[str, object]]]:
-    """Every page of a site assembled whole (the Markdown path and tests), as (path, template, context)."""
-    pages: list[tuple[str, str, dict[str, object]]] = []
-    for oy in site.org_years:
-        pages.append((oy.href, "org_year.html", {"page": oy, "root": "../"}))
-    for ind, series in site.indicators:
-        pages.append((ind.href, "indicator.html", _indicator_context(ind, series)))
-    for doc in site.documents:
-        pages.append((doc.href, "document.html", _document_context(
-            doc, site.doc_sentences.get(doc.doc_id, ()), site.doc_observations.get(doc.doc_id, ()))))
-    return pages
-
-
 def _document_context(doc: Document, sentences: tuple[SentenceMarks, ...],
                       observations: tuple[tuple[Indicator, Quantity, int, str], ...]) -> dict[str, object]:
     return {"doc": doc, "sentences": sentences, "observations": observations,
@@ -1160,7 +1234,7 @@ def _document_context(doc: Document, sentences: tuple[SentenceMarks, ...],
 # documents (the previous value, a value derived from next year's change), so hashing a year alone would miss what
 # it quotes. A changed document re-renders the ~7 year pages of its organisation: a few milliseconds each.
 
-PageKind = Literal["index", "org", "indicator", "document", "list"]
+PageKind = Literal["index", "org", "indicator", "spread", "document", "list"]
 ORGS_PAGE = "orgs.html"
 DOCUMENTS_PAGE = "documents.html"
 # Above these the index lists the first organisations / the newest documents and links to a page with all of them:
@@ -1249,7 +1323,8 @@ def plan_site(con: duckdb.DuckDBPyConnection, digests: dict[tuple[str, str], str
     pages = [PagePlan("index.html", "index", "", "")]
     pages += [PagePlan(oy.href, "org", oy.org, key("org", oy.org, str(oy.year), digests.get(("org", oy.org), "")))
               for oy in org_years]
-    pages += [PagePlan(e.indicator.href, "indicator", e.indicator.indicator_id,
+    pages += [PagePlan(e.indicator.href, "indicator" if len(e.spans) <= SERIES_CHARTS else "spread",
+                       e.indicator.indicator_id,
                        key("indicator", repr(e.indicator), digests.get(("indicator", e.indicator.indicator_id), "")))
               for e in indicators]
     pages += [PagePlan(d.href, "document", d.doc_id, key("document", d.doc_id, digests.get(("document", d.doc_id), "")))
@@ -1346,23 +1421,51 @@ def _indicator_pages(con: duckdb.DuckDBPyConnection, plan: Plan, ids: tuple[str,
 
 
 def _series(ind: Indicator, by_org: dict[str, list[Comparison]]) -> tuple[Series, ...]:
-    """Each organisation's history; charted one by one only when there are few organisations."""
-    few = len(by_org) <= SERIES_CHARTS
-    return tuple(Series(org, tuple(rows), chart(rows, ind.name, ind.unit or rows[0].unit) if few else None)
+    """Each organisation's history, charted."""
+    return tuple(Series(org, tuple(rows), chart(rows, ind.name, ind.unit or rows[0].unit))
                  for org, rows in sorted(by_org.items()))
 
 
 def _indicator_context(ind: Indicator, series: tuple[Series, ...]) -> dict[str, object]:
-    spread = spread_of(ind, series) if len(series) > SERIES_CHARTS else None
-    return {"indicator": ind, "series": series, "spread": spread, "root": "../"}
+    return {"indicator": ind, "series": series, "spread": None, "root": "../"}
+
+
+def _spread_pages(con: duckdb.DuckDBPyConnection, plan: Plan, ids: tuple[str, ...],
+                  wanted: frozenset[str]) -> list[PageOut]:
+    entries = [e for e in plan.indicators if e.indicator.indicator_id in ids and e.indicator.href in wanted]
+    spreads = _spreads(con, entries)
+    return [(e.indicator.href, "indicator.html", {"indicator": e.indicator, "series": (),
+                                                  "spread": spreads[e.indicator.indicator_id], "root": "../"})
+            for e in entries]
 
 
 def _document_pages(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], wanted: frozenset[str]) -> list[PageOut]:
-    wh = _load(con, Scope(docs=docs))
-    sentences, observations = _doc_sentences(wh), _doc_observations(Assembler(wh))
+    scope = Scope(docs=docs)
+    wh = _load(con, scope, whole_documents=False)
+    sentences, observations = _sentences_of(con, scope), _doc_observations(Assembler(wh))
     return [(doc.href, "document.html", _document_context(doc, sentences.get(doc.doc_id, ()),
                                                           observations.get(doc.doc_id, ())))
             for doc in sorted(wh.documents.values(), key=lambda d: d.doc_id) if doc.href in wanted]
+
+
+def _sentences_of(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, tuple[SentenceMarks, ...]]:
+    """The marked sentences of the scope's documents (as `_doc_sentences`), grouped by sentence in SQL."""
+    out: dict[str, list[SentenceMarks]] = defaultdict(list)
+    cursor = _scoped(con, "document_sentences", scope)
+    while batch := cursor.fetchmany(20_000):
+        for doc_id, offset, sentence, section, starts, raws, fact_ids in batch:
+            spans: list[tuple[int, int, int]] = []
+            for char_start, raw, fact_id in zip(starts, raws, fact_ids, strict=True):
+                relative = None if offset is None else (char_start or 0) - offset
+                start, end = _locate(sentence, _str(raw), relative)
+                if start is not None and end is not None:
+                    spans.append((start, end, fact_id or 0))
+            marks: list[tuple[int, int, int]] = []
+            for start, end, fact_id in sorted(spans):
+                if not marks or start >= marks[-1][1]:
+                    marks.append((start, end, fact_id))
+            out[doc_id].append(SentenceMarks(_str(section), sentence, tuple(marks)))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _list_pages(plan: Plan, names: tuple[str, ...]) -> list[PageOut]:
@@ -1484,47 +1587,116 @@ class SpreadYear:
 
 
 @dataclass(frozen=True, slots=True)
+class Latest:
+    """One organisation's latest year of an indicator, each figure with the sentence it came from (a link)."""
+
+    org: str
+    year: int
+    first_year: int
+    value: Quantity
+    prev_year: int | None
+    prev: Quantity | None
+    change: float | None
+    change_pct: float | None
+    target: Quantity | None
+    met: bool | None
+
+
+@dataclass(frozen=True, slots=True)
 class Spread:
     """An indicator across many organisations: the spread per year, charted, and each organisation's latest year."""
 
     chart: Chart
     unit: str
     years: tuple[SpreadYear, ...]
-    latest: tuple[tuple[Comparison, str], ...]  # each organisation's latest year and its years (2019–2023)
+    latest: tuple[Latest, ...]  # sorted by organisation
 
 
-def _quantile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between order statistics (as DuckDB's quantile_cont and numpy's default)."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    low = math.floor(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+def _linked(value: float | None, high: object, qualifier: object, unit: str, doc_id: object,
+            fact_id: object) -> Quantity | None:
+    """A figure with a link to its sentence (the document page marks it); no quote needed on this page."""
+    if value is None:
+        return None
+    source = None
+    if doc_id is not None:
+        href = doc_href(_str(doc_id)) + (f"#f-{int(fact_id)}" if fact_id is not None else "")  # type: ignore[call-overload]
+        source = Source(_str(doc_id), _int(fact_id), "", None, None, "", "", "", href)
+    return Quantity(value, _float(high), _str(qualifier) or "exact", unit, source)
 
 
-def spread_of(ind: Indicator, series: Sequence[Series]) -> Spread:
-    values: dict[int, list[float]] = defaultdict(list)
-    goals: dict[int, list[float]] = defaultdict(list)
-    for s in series:
-        for c in s.rows:
-            if c.value is not None:
-                values[c.year].append(c.value.value)
-            if c.target is not None:
-                goals[c.year].append(c.target.value)
-    years = tuple(
-        SpreadYear(year, len(vs), _quantile(vs, 0.25), _quantile(vs, 0.5), _quantile(vs, 0.75),
-                   _quantile(goals[year], 0.5) if goals.get(year) else None)
-        for year in sorted(values) if (vs := values[year])
-    )
-    unit = ind.unit or (series[0].rows[0].unit if series and series[0].rows else "")
-    latest = tuple((max(s.rows, key=lambda c: (c.value is not None, c.year)), _years_label(s.rows))
-                   for s in series if s.rows)
-    return Spread(spread_chart(years, ind.name, unit), unit, years, latest)
+def _spreads(con: duckdb.DuckDBPyConnection, entries: Sequence[IndicatorEntry]) -> dict[str, Spread]:
+    """The spread pages' contents of some indicators from two queries: no comparison is assembled."""
+    units = {e.indicator.indicator_id: e.indicator.unit for e in entries}
+    scope = Scope(indicators=tuple(sorted(units)))
+    years: dict[str, list[SpreadYear]] = defaultdict(list)
+    for r in _scoped_rows(con, "indicator_spread", scope):
+        years[_str(r["indicator_id"])].append(SpreadYear(
+            _int(r["year"]) or 0, _int(r["orgs"]) or 0, _float(r["low"]) or 0.0, _float(r["median"]) or 0.0,
+            _float(r["high"]) or 0.0, _float(r["goal"])))
+    latest: dict[str, list[Latest]] = defaultdict(list)
+    row_units: dict[str, str] = {}
+    for r in _scoped_rows(con, "indicator_latest", scope):
+        indicator_id = _str(r["indicator_id"])
+        unit = units.get(indicator_id) or _str(r["unit"])
+        row_units.setdefault(indicator_id, unit)
+        value = _linked(_float(r["value"]), r["value_high"], r["qualifier"], unit, r["value_doc"], r["value_fact"])
+        assert value is not None  # the query keeps years with a value only
+        prev = _linked(_float(r["prev_value"]), r["prev_high"], r["prev_qualifier"], unit, r["prev_doc"],
+                       r["prev_fact"])
+        target = _linked(_float(r["target"]), r["target_high"], r["target_qualifier"], unit, r["target_doc"],
+                         r["target_fact"])
+        latest[indicator_id].append(Latest(
+            _str(r["org"]), _int(r["year"]) or 0, _int(r["first_year"]) or 0, value,
+            _int(r["prev_year"]) if prev is not None else None, prev, _float(r["change"]),
+            # the per-cent change of a rate misleads: a rate changes in points
+            None if unit in PERCENT_UNITS else _float(r["change_pct"]), target,
+            _bool(r["met"]) if target is not None else None))
+    out: dict[str, Spread] = {}
+    for e in entries:
+        ind = e.indicator
+        unit = ind.unit or row_units.get(ind.indicator_id, "")
+        found = tuple(years.get(ind.indicator_id, ()))
+        out[ind.indicator_id] = Spread(spread_chart(found, ind.name, unit), unit, found,
+                                       tuple(latest.get(ind.indicator_id, ())))
+    return out
 
 
-def _years_label(rows: Sequence[Comparison]) -> str:
-    years = [c.year for c in rows if c.value is not None] or [c.year for c in rows]
-    return f"{min(years)}–{max(years)}" if min(years) != max(years) else str(years[0])
+def latest_rows(spread: Spread, root: str) -> Markup:
+    """The rows of the table of each organisation's latest year, built here: a province's indicator has 1,500 of
+    them, and through the template's macros they took a quarter of a second a page."""
+    e = escape
+    out: list[str] = []
+
+    def figure(q: Quantity | None, signed: bool = False) -> str:
+        if q is None:
+            return "—"
+        shown = e(signed_stated(q.value, q.unit) if signed else amount(q.value, q.unit, q.qualifier, q.value_high))
+        return f'<a class="src" href="{root}{e(q.source.doc_href)}">{shown}</a>' if q.source else str(shown)
+
+    for r in spread.latest:
+        years = str(r.year) if r.first_year == r.year else f"{r.first_year}–{r.year}"
+        if r.change_pct is not None:
+            change, sort = signed_pct(r.change_pct), sort_key(r.change_pct)
+        else:
+            change, sort = signed_amount(r.change, spread.unit), sort_key(r.change)
+        blank = ' blank' if r.change is None and r.change_pct is None else ''
+        prev_year = (f'<span class="meta">（{r.prev_year}）</span>' if r.prev_year and r.prev_year != r.year - 1
+                     else "")
+        out.append(
+            f'<tr><th scope="row"><a href="{root}{e(org_year_href(r.org, r.year))}">{e(r.org)}</a></th>'
+            f'<td class="num" data-label="年份">{r.year}</td>'
+            f'<td class="num value" data-label="数值" data-sort="{sort_key(r.value.value)}">{figure(r.value)}</td>'
+            f'<td class="num prev{"" if r.prev else " blank"}" data-label="上年" '
+            f'data-sort="{sort_key(r.prev.value if r.prev else None)}">{figure(r.prev)}{prev_year}</td>'
+            f'<td class="num pct {direction_class(r.change_pct if r.change_pct is not None else r.change)}{blank}" '
+            f'data-label="同比" data-sort="{sort}">{e(change)}</td>'
+            f'<td class="num goal{"" if r.target else " blank"}" data-label="去年定的目标" '
+            f'data-sort="{sort_key(r.target.value if r.target else None)}">{figure(r.target)}</td>'
+            f'<td class="met{"" if r.target else " blank"}" data-label="目标完成">'
+            f'{met_word(r.met) if r.target else ""}</td>'
+            f'<td class="num" data-label="有数据的年份">{years}</td></tr>\n')
+    return Markup("".join(out))
+
 
 
 # --------------------------------------------------------------------------- rendering chunks in forked workers
@@ -1532,30 +1704,33 @@ def _years_label(rows: Sequence[Comparison]) -> str:
 
 PARALLEL_FROM = 400  # pages; below this forking costs more than it saves
 MAX_WORKERS = 4
-ORG_CHUNK = 12  # organisations per chunk (~80 year pages): small enough to balance two workers to the end
-DOC_CHUNK = 48  # documents per chunk
+# the fewest units per chunk: organisations (~7 year pages each), documents, indicators (charted one by one per
+# organisation), indicators of many organisations (two queries for all the chunk's indicators)
+ORG_CHUNK, DOC_CHUNK, INDICATOR_CHUNK, SPREAD_CHUNK = 12, 48, 8, 26
+CHUNKS_PER_WORKER = 6
 # inherited by forked workers (nothing of the plan is pickled): the plan and the warehouse file to read
 _PLAN: Plan | None = None
 _SOURCE: Path | None = None
 _CON: duckdb.DuckDBPyConnection | None = None
 
 
-def _chunks(plan: Plan, todo: Sequence[PagePlan]) -> list[Chunk]:
-    """The pages to render, grouped by what they read: the index, each indicator, some organisations, some
-    documents; the slowest first, so two workers finish together."""
+def _chunks(todo: Sequence[PagePlan], workers: int) -> list[Chunk]:
+    """The pages to render, grouped by what they read: the index, some indicators, some organisations, some
+    documents. Each chunk runs a few queries that scan the warehouse's tables (~0.1 s each at 10,000 documents), so
+    a full render makes about CHUNKS_PER_WORKER chunks of each kind per worker, and a night that changed a few
+    organisations makes small ones. The slowest come first, so the workers finish together."""
     units: dict[PageKind, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for page in todo:
         units[page.kind][page.unit].add(page.rel)
     chunks: list[Chunk] = []
     if "index" in units:
         chunks.append(("index", (), frozenset({"index.html"})))
-    if "list" in units:
-        chunks.append(("list", tuple(sorted(units["list"])), frozenset().union(*units["list"].values())))
-    for indicator_id, rels in sorted(units["indicator"].items()):
-        chunks.append(("indicator", (indicator_id,), frozenset(rels)))
-    sizes: tuple[tuple[PageKind, int], ...] = (("org", ORG_CHUNK), ("document", DOC_CHUNK))
-    for kind, size in sizes:
+    smallest: tuple[tuple[PageKind, int], ...] = (
+        ("spread", SPREAD_CHUNK), ("list", 1), ("indicator", INDICATOR_CHUNK), ("org", ORG_CHUNK),
+        ("document", DOC_CHUNK))
+    for kind, least in smallest:
         names = sorted(units[kind])
+        size = max(least, math.ceil(len(names) / (workers * CHUNKS_PER_WORKER)))
         for start in range(0, len(names), size):
             group = tuple(names[start:start + size])
             chunks.append((kind, group, frozenset().union(*(units[kind][n] for n in group))))
@@ -1580,6 +1755,8 @@ def _chunk_pages(chunk: Chunk) -> tuple[list[tuple[str, bytes]], Overview | None
         pages = _org_year_pages(_CON, units, wanted)
     elif kind == "indicator":
         pages = _indicator_pages(_CON, _PLAN, units, wanted)
+    elif kind == "spread":
+        pages = _spread_pages(_CON, _PLAN, units, wanted)
     else:
         pages = _document_pages(_CON, units, wanted)
     env = environment()
@@ -1603,8 +1780,8 @@ def _render_chunks(plan: Plan, source: Path, todo: Sequence[PagePlan]) -> Iterat
     any size never holds more than a few pages in memory.
     """
     global _PLAN, _SOURCE
-    chunks = _chunks(plan, todo)
     workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if len(todo) >= PARALLEL_FROM else 1
+    chunks = _chunks(todo, workers)
     _PLAN, _SOURCE = plan, source
     try:
         if workers <= 1:

@@ -1,4 +1,4 @@
--- The facts the observations of a scope quote (organisations, indicators; a NULL list means all): a page of
+-- The facts the observations of a scope quote (organisations, indicators, documents; a NULL list means all): a page of
 -- comparisons needs the sentences of its own numbers only, never every fact of the warehouse.
 with cited as (
     select distinct doc_id, fact_id
@@ -6,6 +6,7 @@ with cited as (
     where fact_id is not null
         and ($orgs::varchar[] is null or org in (select unnest($orgs::varchar[])))
         and ($indicators::varchar[] is null or indicator_id in (select unnest($indicators::varchar[])))
+        and ($docs::varchar[] is null or doc_id in (select unnest($docs::varchar[])))
 ),
 
 final as (

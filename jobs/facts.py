@@ -213,6 +213,7 @@ _ODD_COUNTERS = "家所名户座台辆条件"
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
 _SMALL_MAGNITUDES = {"十": 10.0, "百": 100.0, "千": 1000.0}
+_MAGNITUDES = {**_SMALL_MAGNITUDES, "万": 1e4, "亿": 1e8}
 
 # ---------------------------------------------------------------------------------------------------
 # The one pass
@@ -280,6 +281,9 @@ def _parse(run: str) -> tuple[float, float, bool]:
     """Value of a numeral run (without 多/余), its trailing multiplier, and whether 亿万 stacks oddly."""
     if run.isascii():  # Arabic digits alone (1,200.5): one token, no magnitude — most numbers
         return float(run.replace(",", "")), 1.0, False
+    magnitude = _MAGNITUDES.get(run[-1])
+    if magnitude is not None and run[0].isdigit() and run[:-1].isascii():  # 6672万, 1.39亿, 3千: the next most
+        return float(run[:-1].replace(",", "")) * magnitude, magnitude, False
     total = section = 0.0
     number: float | None = None
     multiplier = 1.0

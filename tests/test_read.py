@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import resource
 import time
 import zipfile
@@ -470,3 +471,56 @@ def test_normalise_is_idempotent_on_real_documents(name: str) -> None:
 def test_gb18030_four_byte_characters_round_trip() -> None:
     text = "王䶮同志2022年获评先进，龑字与𠀀字。\n"  # CJK extension A and B: four-byte sequences in GB18030
     assert decode(text.encode("gb18030"), "x.txt") == (text, "gb18030")
+
+
+def _earliest_marker_by_find(text: str, config: DocConfig) -> tuple[str, int] | None:
+    """The rule as first written: one find per marker; the earliest wins, then the longest, then the first kind."""
+    best: tuple[int, int, str] | None = None
+    for rule in config.kinds:
+        for marker in rule.markers:
+            at = text.find(marker)
+            if at >= 0 and (best is None or (at, -len(marker)) < best[:2]):
+                best = (at, -len(marker), rule.kind)
+    return None if best is None else (best[2], best[0])
+
+
+def test_earliest_marker_is_the_first_then_the_longest(config: DocConfig) -> None:
+    # 政府工作报告 starts before the 工作报告 inside it; at one position the longer marker wins
+    assert config.earliest_marker("某市政府工作报告") == ("政府工作报告", 2)
+    assert config.earliest_marker("2023年工作情况汇报与工作要点") == ("工作总结", 5)
+    assert config.earliest_marker("没有标记的一行") is None
+
+
+def test_earliest_marker_agrees_with_one_find_per_marker(config: DocConfig) -> None:
+    markers = [m for rule in config.kinds for m in rule.markers]
+    pieces = [*markers, *(m[: len(m) // 2] for m in markers), "，", "2023年", "某某局", "情况", "工作"]
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert config.earliest_marker(text) == _earliest_marker_by_find(text, config), text
+
+
+@pytest.mark.parametrize(
+    ("closing", "published"),
+    [
+        ("某某局\n二〇二三年三月五日\n", date(2023, 3, 5)),  # Chinese numerals: the year checked behind 年
+        ("某某局\n2023年3月5日\n", date(2023, 3, 5)),
+        ("某某局\n23年3月5日\n", None),  # a two-digit year is no date
+        ("某某局\n2023年3月\n", None),
+    ],
+)
+def test_publication_date_alone_on_its_line(closing: str, published: date | None, tmp_path: Path,
+                                            config: DocConfig) -> None:
+    (tmp_path / "doc.txt").write_text("某某局2022年工作总结\n正文。\n" + closing, encoding="utf-8")
+    assert read_document(tmp_path / "doc.txt", config).published_on == published
+
+
+def test_number_gaps_are_rejoined_as_one_pattern_would() -> None:
+    # The rule as first written: one pattern starting at the digit (normalise uses one per blank that starts a
+    # gap). No letters or zero-width characters here, so no other step of normalise changes these texts.
+    one_pattern = re.compile("([0-9])(?:[ \t\u3000\u00a0]|\n)+(?=[万亿元个人%年月])")
+    rng = random.Random(11)
+    alphabet = ["1", "2.5", " ", "\t", "\u3000", "\u00a0", "\n", "万", "亿", "元", "个", "人", "%", "年", "月", "。"]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        assert normalise(text) == one_pattern.sub(r"\1", text), repr(text)

@@ -202,20 +202,22 @@ class _Candidate:
 
 def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule) -> list[Observation]:
     """Every fact that measures a catalog indicator, as one observation per (org, indicator, year, basis)."""
-    spans = _time_spans(doc.text, doc.period_year, doc.period_year + rule.target_year_offset)
+    reverse = doc.text[::-1]  # finds the mark before a word or a fact in one search
+    spans = _time_spans(doc.text, reverse, doc.period_year, doc.period_year + rule.target_year_offset)
     starts = [span.start for span in spans]
-    aliases = _aliases(catalog).longest
-    reverse = doc.text[::-1]  # finds the mark before a fact in one search
+    index = _aliases(catalog)
     candidates: list[_Candidate] = []
     bounds = (0, -1)  # the sentence of the previous fact
     first_alias = 0  # where the first alias of that sentence starts (its end when it holds none)
     for fact_id, fact in enumerate(facts):
-        span = spans[max(bisect.bisect_right(starts, fact.char_start) - 1, 0)]
         if not bounds[0] <= fact.char_start <= bounds[1]:
             bounds = _sentence_bounds(doc.text, reverse, fact, bounds[1] if bounds[1] < fact.char_start else -1)
-            found = aliases.search(doc.text, *bounds)
+            found = index.longest.search(doc.text, *bounds)
             first_alias = bounds[1] if found is None else found.start()
-        candidate = _candidate(doc, facts, fact_id, catalog, rule, span, bounds, first_alias)
+        if first_alias >= fact.char_start and _unnamed(doc.text, fact, bounds[0], index):
+            continue
+        span = spans[max(bisect.bisect_right(starts, fact.char_start) - 1, 0)]
+        candidate = _candidate(doc, facts, fact_id, catalog, rule, span, bounds)
         if candidate is not None:
             candidates.append(candidate)
     chosen = _choose(candidates)
@@ -227,8 +229,15 @@ def match(doc: Document, facts: Sequence[Fact], catalog: Catalog, rule: KindRule
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _unnamed(text: str, fact: Fact, sentence_start: int, index: _Aliases) -> bool:
+    """Whether a number with no alias before it in its sentence has no subject either: it is in no 分别 list, and
+    no alias follows it. Most numbers: they are passed over without the clause walks of _subject."""
+    return (not index.empty and text.find("分别", sentence_start, fact.char_start) < 0
+            and _post_alias(text, fact, index) is None)
+
+
 def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Catalog, rule: KindRule,
-               span: _Span, bounds: tuple[int, int], first_alias: int) -> _Candidate | None:
+               span: _Span, bounds: tuple[int, int]) -> _Candidate | None:
     fact = facts[fact_id]
     if span.scope == "multi":
         return None  # several years' figure
@@ -237,7 +246,7 @@ def _candidate(doc: Document, facts: Sequence[Fact], fact_id: int, catalog: Cata
     sentence = doc.text[sentence_start:sentence_end]
     if before.rstrip().endswith(("从", "由")):
         return None  # several years' figure, or the starting level of 从54万亿元增加到82.7万亿元
-    subject = _subject(doc.text, facts, fact_id, sentence_start, catalog, first_alias)
+    subject = _subject(doc.text, facts, fact_id, sentence_start, catalog)
     if subject is None:
         return None
     opening = _CLAUSE_BREAK_RE.split(sentence, maxsplit=1)[0]
@@ -359,14 +368,9 @@ def _converted(basis: Basis, fact: Fact, unit: str, sign: float) -> tuple[Basis,
 
 
 def _subject(text: str, facts: Sequence[Fact], fact_id: int, sentence_start: int,
-             catalog: Catalog, first_alias: int) -> _Subject | None:
+             catalog: Catalog) -> _Subject | None:
     fact = facts[fact_id]
     index = _aliases(catalog)
-    # Most numbers have no alias before them in their sentence and are not in a 分别 list: then only an alias
-    # right after the number can be the subject, and the clause walks below would find nothing.
-    if (first_alias >= fact.char_start and not index.empty
-            and text.find("分别", sentence_start, fact.char_start) < 0 and _post_alias(text, fact, index) is None):
-        return None
     # the clause punctuation between the sentence start and the number, read once for both walks below
     breaks = [found.start() for found in _CLAUSE_BREAK_RE.finditer(text, sentence_start, fact.char_start)]
     listed = _listed_item(text, facts, fact_id, sentence_start, breaks[-1] + 1 if breaks else sentence_start)
@@ -637,7 +641,7 @@ def _is_empty(clause: str) -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
+def _time_spans(text: str, reverse: str, period_year: int, target_year: int) -> list[_Span]:
     """A scope for every sentence: headings set it; a sentence opening with 过去五年 or 2017年 changes it.
 
     An opening year far from the document's (2035年远景目标, 到2020年) starts a multi-year passage.
@@ -646,7 +650,7 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
     spans = [_Span(0, "single", None, goal_paragraph=False)]
     heading = spans[0]
     offset = 0
-    timed = _timed_openings(text)
+    timed = _timed_openings(text, reverse)
     next_timed = 0  # the first of them not in an earlier line
     for number, line in enumerate(text.splitlines(keepends=True)):
         end = offset + len(line)
@@ -668,14 +672,14 @@ def _time_spans(text: str, period_year: int, target_year: int) -> list[_Span]:
     return spans
 
 
-def _timed_openings(text: str) -> list[int]:
-    """Where the sentences start whose opening clause holds a word of time, in order.
+def _timed_openings(text: str, reverse: str) -> list[int]:
+    """Where the sentences start whose opening clause holds a word of time, in order (`reverse`: the text backwards,
+    searched from each word back to the break before it).
 
     Only these (and each paragraph's first sentence, a goal opening) can change the scope; most words of time
     stand later in their sentence.
     """
     words = sorted(found.start() for pattern in _TIME_HINTS for found in pattern.finditer(text))
-    reverse = text[::-1] if words else ""  # finds the mark before a word in one search
     starts: list[int] = []
     for word in words:
         stop = _OPENING_STOP_RE.search(reverse, len(text) - word)

@@ -39,6 +39,7 @@ PRE_MODIFIERS = ("单位", "人均", "占", "对", "与", "同", "在", "每", "
 # Between an alias and its number, one of these means the number measures another noun.
 OTHER_MEASURES = ("比重", "比例", "占比", "之比", "贡献", "能耗", "水耗", "用水", "排放", "强度", "面积",
                   "密度", "增量", "人均", "中的", "之中", "单位", "每")
+_OTHER_MEASURE_RE = re.compile("|".join(map(re.escape, OTHER_MEASURES)))
 # A rate per head of population (每千人口…床位, 每万人口全科医生, 人均…): what follows is not the level.
 PER_HEAD_RE = re.compile(r"每[十百千万]?(?:人口|人|户|名)|人均|户均")
 # 的 after an alias makes it a modifier (国内生产总值的比重), unless what follows is a change or level word.
@@ -598,7 +599,7 @@ def _is_modifier(text: str, position: int, alias: str, number_start: int) -> boo
     listed, _, rest = gap.partition("分别")
     if rest and listed.startswith(("和", "、", "及", "与")):
         gap = rest  # 能耗和二氧化碳排放分别降低: the other nouns are the list's other items
-    if any(word in gap for word in OTHER_MEASURES):
+    if _OTHER_MEASURE_RE.search(gap):
         return True
     return "的" in gap and any(char == "的" and not gap[index + 1:].startswith(DE_ALLOWED)
                                for index, char in enumerate(gap))

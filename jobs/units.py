@@ -174,6 +174,7 @@ def _counts_convert(from_base: str, to_base: str) -> bool:
     return group in FULLY_INTERCHANGEABLE or GENERIC.get(group) in (from_base, to_base)
 
 
+@cache  # a handful of unit pairs, asked about for every fact that might measure an indicator
 def factor(from_unit: str, to_unit: str) -> float | None:
     """The number a value in `from_unit` is multiplied by to be in `to_unit`, or None if they do not convert."""
     source, target = parse(from_unit), parse(to_unit)

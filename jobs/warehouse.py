@@ -4,6 +4,11 @@ Analysts keep the published file open read-only, and in DuckDB any holder blocks
 writes the published file: it copies it into a private working directory beside it, loads the copy in one
 explicit transaction, checkpoints and closes it, and `os.replace`s it over the published file. A reader
 that had the old file open keeps its old view; the next session sees the new one.
+
+Memory: the rows of the one load transaction live in DuckDB's transaction-local storage until COMMIT (the
+document texts alone are ~60 MB per 1,000 documents), so the loading connection's memory_limit is what keeps a
+run flat in the size of the inbox: beyond it DuckDB spills those rows to a temporary file inside the run's
+private folder (discarded with the working copy), and COMMIT writes them into the file block by block.
 """
 
 from __future__ import annotations
@@ -34,9 +39,17 @@ from jobs.settings import ROOT
 SQL_DIR = ROOT / "warehouse" / "sql"
 # DuckDB 2.0 writes a format DuckDB 1.5 (the CLI on PyPI) refuses; pin the oldest format analysts read.
 STORAGE_VERSION = "v1.5.0"
-# The loading connection's buffer pool: beyond it DuckDB writes blocks out instead of growing, so the run's
-# memory stays flat however large the warehouse (the workers and batches need the rest of the ~1.5 GB).
-LOAD_MEMORY_LIMIT = "512MB"
+# The loading connection's buffer pool. Everything a load inserts sits in DuckDB's transaction-local storage
+# until COMMIT (only a table that fills whole 122,880-row groups is written out early; the document texts never
+# do), so without a cap the run's memory grows with the inbox: ~60 MB of text per 1,000 documents. Beyond the
+# cap DuckDB spills those blocks to a temporary file in the run's private folder, so memory is flat in N.
+# Measured: 512 MB let the run grow to ~650 MB at 10,000 documents; 192 MB made a heavy insert fail for want of
+# pinned memory; 256 MB held a 10,000-document replay at ~360 MB with room to spare.
+LOAD_MEMORY_LIMIT = "256MB"
+LOAD_SETTINGS: dict[str, str | bool | int | float | list[str]] = {
+    "storage_compatibility_version": STORAGE_VERSION,
+    "memory_limit": LOAD_MEMORY_LIMIT,
+}
 # Every DuckDB file starts with an 8-byte checksum and then this magic.
 _MAGIC = b"DUCK"
 _MAGIC_OFFSET = 8
@@ -337,9 +350,7 @@ def _fsync(path: Path, *, directory: bool = False) -> None:
 
 def connect(path: Path, *, read_only: bool = False, label: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that writes the storage format DuckDB 1.5 reads; errors name `label` or `path`."""
-    config: dict[str, str | bool | int | float | list[str]] = (
-        {} if read_only else {"storage_compatibility_version": STORAGE_VERSION, "memory_limit": LOAD_MEMORY_LIMIT}
-    )
+    config: dict[str, str | bool | int | float | list[str]] = {} if read_only else dict(LOAD_SETTINGS)
     with storage_errors(label or path, "open the warehouse"):
         return duckdb.connect(str(path), read_only=read_only, config=config)
 
@@ -563,11 +574,14 @@ class WorkingCopy:
         self._insert_batch("insert_observation_rows", "observation_batch", observation_frame(batch))
 
     def replace_fact_frame(self, doc_ids: Sequence[str], frame: pl.DataFrame) -> None:
-        """Delete the facts of `doc_ids` (skipped when empty: new documents have none), then load `frame`."""
+        """Delete the facts of `doc_ids` (skipped when empty: new documents have none), then load `frame`.
+
+        Every document of `frame` must be new or in `doc_ids`: its rows are inserted without looking for old ones.
+        """
         self._require_transaction()
         if doc_ids:
             self._run("delete_fact_rows", {"doc_ids": sorted(set(doc_ids))})
-        self._insert_batch("insert_fact_rows", "fact_batch", frame)
+        self._insert_batch("insert_new_fact_rows", "fact_batch", frame)
 
     def replace_observation_frame(self, doc_ids: Sequence[str], frame: pl.DataFrame) -> None:
         """Delete the observations of `doc_ids` (skipped when empty), then load `frame`."""

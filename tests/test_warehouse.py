@@ -389,3 +389,62 @@ def test_publish_leaves_no_working_copy_and_no_wal(published: Path) -> None:
     assert names == [".tongbi.duckdb.published", ".tongbi.duckdb.work", "tongbi.duckdb"]
     assert list(wh.work_root(published).iterdir()) == []
     assert os.stat(published).st_size > 0
+
+
+# ---------------------------------------------------------------- memory: flat in the size of the load
+
+
+def _random_text(seed: int, chars: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(chars))
+
+
+def test_the_loading_connection_caps_duckdb_memory(published: Path) -> None:
+    copy = wh.WorkingCopy.open(published, "r1")
+    try:
+        value, unit = copy.con.execute("select current_setting('memory_limit')").fetchall()[0][0].split()
+        assert 128 * 2**20 <= float(value) * {"MiB": 2**20, "GiB": 2**30}[unit] <= 512 * 2**20
+    finally:
+        copy.discard()
+
+
+@pytest.mark.slow
+def test_a_load_larger_than_duckdbs_memory_spills_inside_the_private_folder_and_commits(published: Path) -> None:
+    load(published, make_doc("学校3个。"))
+    copy = wh.WorkingCopy.open(published, "r2")
+    # DuckDB keeps uncommitted rows uncompressed, so repeating one text costs as much memory as different ones.
+    # (Short texts: COMMIT pins 2,048 rows at a time, which must fit under the limit whatever was spilled.)
+    base = _random_text(0, 3_000)
+    docs = [make_doc(f"{i}{base}", source=f"d{i}.txt", org=f"局{i}") for i in range(8_000)]
+    try:
+        copy.con.execute("set memory_limit = '48MB'")  # ~72 MB of text: more than DuckDB may keep in memory
+        with copy.transaction():
+            for start in range(0, len(docs), 500):
+                copy.add_versions(docs[start : start + 500], run_id="r2", loaded_at=NOW)
+            spilled = copy.con.execute("select sum(temporary_storage_bytes) from duckdb_memory()").fetchall()[0][0]
+            assert spilled > 0  # the transaction's rows went to a temporary file, not into memory
+            temporary = [p for p in copy.folder.rglob("*") if p.is_file() and p != copy.path]
+            assert temporary and all(copy.folder in p.parents for p in temporary)
+        copy.publish()
+    finally:
+        copy.discard()
+    texts = dict(rows(published, "select doc_id, text from document_texts"))  # type: ignore[arg-type]
+    assert len(texts) == 8_001 and all(texts[d.doc_id] == d.text for d in docs)
+    assert list(wh.work_root(published).iterdir()) == []  # the spill went with the working copy
+
+
+def test_a_fact_frame_of_a_document_that_still_has_facts_fails_instead_of_doubling(published: Path) -> None:
+    doc = make_doc("学校3个，教师5个。")
+    load(published, doc)
+    frame = wh.fact_frame([(doc.doc_id, facts_of(doc))])
+    copy = wh.WorkingCopy.open(published, "r2")
+    try:
+        with copy.transaction():
+            copy.replace_fact_frame([doc.doc_id], frame)  # named as reloaded: its rows are replaced
+        assert copy.con.execute("select count(*) from fact_rows").fetchall() == [(2,)]
+        with pytest.raises(StorageError, match="Constraint Error"), copy.transaction():
+            copy.replace_fact_frame([], frame)  # not named: the primary key refuses the second copy
+    finally:
+        copy.discard()

@@ -70,7 +70,12 @@ WORKERS_ENV = "TONGBI_WORKERS"  # how many processes extract documents; default:
 # Fewer documents to extract than this are done in-process: starting two workers costs ~1.5 s on a loaded
 # 2-core machine, about what 200 documents take in one process (the 1 % of a 10,000-document inbox: 100).
 POOL_MIN = 200
-IN_FLIGHT_PER_WORKER = 4  # documents queued ahead per worker: keeps cores busy, memory flat
+# Documents queued ahead of the parent, per worker. The parent stops taking results while it writes a batch
+# (~0.5–1 s for 256 documents); the workers must have that much work queued or they idle: with 4 a worker
+# waited through every flush (1.56–1.77 of 2 cores busy). The window is also capped in bytes, so a few huge
+# files never sit in memory together: it stays flat in the size of the inbox either way.
+IN_FLIGHT_PER_WORKER = 48
+IN_FLIGHT_BYTES = 48_000_000  # bytes of the queued documents (file size, or 3 per character of stored text)
 DATA_KEY = "data_run_id"  # warehouse_meta: the last run that changed what the reports show
 LOG_ENV = "TONGBI_LOG"  # debug|info|warning: overrides the level chosen from whether stderr is a terminal
 # The code that turns stored text into facts and observations (read only makes the Document, which is stored).
@@ -123,6 +128,7 @@ class Job:
     inbox: Path | None
     key: str
     before: wh.FileState | None
+    size: int = 0  # bytes when last stat'ed: what the job weighs in the pool's window
 
 
 @dataclass(frozen=True)
@@ -393,6 +399,14 @@ def _parse_in_worker(doc: Document) -> tuple[Parsed, tuple[Note, ...]]:
     return parse(doc, _WORKER_PIPELINE)
 
 
+def _job_bytes(job: Job) -> int:
+    return job.size
+
+
+def _document_bytes(doc: Document) -> int:
+    return 3 * doc.chars  # UTF-8 of Chinese text
+
+
 class Pool:
     """Worker processes started on first use; results come back in submission order, a bounded window ahead.
 
@@ -414,19 +428,28 @@ class Pool:
 
     def map(
         self, local: Callable[[_In], _Out], remote: Callable[[_In], _Out], items: Sequence[_In] | Iterable[_In],
-        count: int,
+        count: int, weight: Callable[[_In], int],
     ) -> Iterator[_Out]:
+        """Results in item order; at most IN_FLIGHT_PER_WORKER items a worker and IN_FLIGHT_BYTES (by `weight`)
+        are submitted and not yet taken, but always one per worker."""
         if self.size <= 1 or count < POOL_MIN:
             yield from (local(item) for item in items)
             return
         executor = self._executor()
-        window: deque[Future[_Out]] = deque()
+        window: deque[tuple[Future[_Out], int]] = deque()
+        queued = 0
         for item in items:
-            window.append(executor.submit(remote, item))
-            if len(window) >= self.size * IN_FLIGHT_PER_WORKER:
-                yield window.popleft().result()
+            size = weight(item)
+            window.append((executor.submit(remote, item), size))
+            queued += size
+            while len(window) > self.size and (
+                len(window) >= self.size * IN_FLIGHT_PER_WORKER or queued >= IN_FLIGHT_BYTES
+            ):
+                future, size = window.popleft()
+                queued -= size
+                yield future.result()
         while window:
-            yield window.popleft().result()
+            yield window.popleft()[0].result()
 
     def close(self) -> None:
         if self.executor is not None:
@@ -641,16 +664,18 @@ class _Run:
         for path, inbox in files:
             key = source_key(path, self.settings.inbox)  # unique across inbox and ingested folders
             before = known.get(key)
+            size = 0
             with suppress(OSError):  # a file that cannot be stat'ed is examined, and rejected, with a message
                 stat = path.stat()
                 if before and (before.size, before.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                     scan.unchanged += 1  # not even read
                     continue
-            jobs.append(Job(path, inbox, key, before))
+                size = stat.st_size
+            jobs.append(Job(path, inbox, key, before, size))
         self.log.info("phase: reading %d new or changed files of %d", len(jobs), len(files))
         with _progress(self.console, len(jobs)) as bar:
             local = partial(examine, pipeline=pool.pipeline)
-            for outcome in pool.map(local, _examine_in_worker, jobs, len(jobs)):
+            for outcome in pool.map(local, _examine_in_worker, jobs, len(jobs), _job_bytes):
                 parsed = self._apply(scan, outcome, current)
                 if parsed is not None:
                     batch.add(parsed, new_version=True)
@@ -704,6 +729,9 @@ class _Run:
                 self.log.info("phase: loading")
                 if stale:
                     self._rematch(copy, scan, pool, batch)
+                # The workers are done: gone before COMMIT, the run's most memory-hungry moment.
+                pool.close()
+                if stale:
                     copy.replace_indicators(indicator_rows(pipeline.catalogs))
                     copy.set_meta("pipeline_sha256", pipeline.fingerprint)
                 if stale or scan.loaded or copy.meta(DATA_KEY) is None:
@@ -728,7 +756,7 @@ class _Run:
                 yield from copy.current_documents(ids[start : start + BATCH_DOCUMENTS])
 
         local = partial(parse, pipeline=pool.pipeline)
-        for parsed, notes in pool.map(local, _parse_in_worker, documents(), len(ids)):
+        for parsed, notes in pool.map(local, _parse_in_worker, documents(), len(ids), _document_bytes):
             self._note(notes)
             batch.add(parsed, new_version=False)
         batch.flush()

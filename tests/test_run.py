@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -221,6 +222,37 @@ def test_a_pool_of_workers_loads_exactly_what_one_process_loads(
         warehouses.append(one.warehouse)
     assert [(r.exit_code, r.documents_loaded, r.documents_unchanged) for r in results] == [(0, 25, 1)] * 2
     assert table_checksums(warehouses[0]) == table_checksums(warehouses[1])
+
+
+@pytest.mark.parametrize(("cap", "most_ahead"), [(25, range(2, 4)), (10**9, range(30, 41))])
+def test_the_pool_runs_a_bounded_window_ahead_and_yields_in_order(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, cap: int, most_ahead: range
+) -> None:
+    import jobs.run
+    from jobs.run import Job, Pool, _job_bytes, load_pipeline
+
+    monkeypatch.setattr(jobs.run, "POOL_MIN", 1)
+    monkeypatch.setattr(jobs.run, "IN_FLIGHT_BYTES", cap)
+    pulled = 0
+
+    def jobs_() -> Iterator[Job]:
+        nonlocal pulled
+        for i in range(40):
+            pulled += 1
+            yield Job(Path(f"f{i}.txt"), None, f"f{i}.txt", None, size=10 + i % 3)
+
+    pool = Pool(load_pipeline(settings.schemas), 2)
+    taken: list[int] = []
+    ahead = []
+    try:
+        for size in pool.map(_job_bytes, _job_bytes, jobs_(), 40, _job_bytes):
+            taken.append(size)
+            ahead.append(pulled - len(taken))
+    finally:
+        pool.close()
+    assert taken == [10 + i % 3 for i in range(40)]  # in submission order, computed by the workers
+    # A byte cap of ~2 documents keeps one per worker in flight; without it the window runs far ahead.
+    assert max(ahead) in most_ahead
 
 
 def test_workers_setting_must_be_a_number(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import math
 import multiprocessing
@@ -537,6 +538,7 @@ def write_atomic(path: Path, text: str | bytes) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a province's pages name the same documents and years thousands of times
 def safe_name(key: str, *, stem: str = "") -> str:
     """A file name safe for any organisation or indicator: ASCII slug + short hash of the full key."""
     slug = re.sub(r"[^a-z0-9]+", "-", (stem or key).lower()).strip("-")[:40]
@@ -692,8 +694,10 @@ def _connect(path: Path, *, shown: Path | None = None, derived: Path | None = No
     name = shown or path
     if not path.is_file():
         raise StorageError(f"{name}: the warehouse does not exist. Run `tongbi run` first, or pass --warehouse FILE.")
+    # no progress bar of DuckDB's own: the report is quiet under cron, and draws its own on a terminal
     con = duckdb.connect()
     try:
+        con.execute("set enable_progress_bar = false")
         con.execute(f"attach {_quoted(path)} as {WAREHOUSE_ALIAS} (read_only)")
         con.execute(f"use {WAREHOUSE_ALIAS}")
     except duckdb.Error as error:
@@ -1740,6 +1744,7 @@ _CON: duckdb.DuckDBPyConnection | None = None
 def _worker_connection(source: Path, derived: Path | None) -> duckdb.DuckDBPyConnection:
     """A worker's own connection: the warehouse and the derived tables, both read-only, one thread."""
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     con.execute(f"attach {_quoted(source)} as {WAREHOUSE_ALIAS} (read_only)")
     con.execute(f"use {WAREHOUSE_ALIAS}")
     if derived is not None:

@@ -1,0 +1,156 @@
+"""The reports of many organisations as a reader sees them: a capped index with full list pages, an indicator page
+showing the spread across organisations, and a night that changed one organisation rendering only its pages."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_report import DDL, INDICATORS, Builder, generation, page, reachable, snapshot, text
+
+from jobs import report
+
+YEARS = (2021, 2022, 2023)
+ORGS = report.INDEX_ORGS + 5  # more than the index lists, and more than an indicator page charts one by one
+
+
+def org_name(k: int) -> str:
+    return f"测试{k:03d}区教体局"
+
+
+def venues(k: int, year: int) -> int:
+    return 40 + (k * 7 + year * 3) % 37
+
+
+def build(path: Path, *, bump: int | None = None) -> Path:
+    """ORGS organisations × YEARS, one document each stating the new sports venues (and for 2023 a goal);
+    `bump`: that organisation's 2022 figure is one higher (a corrected document)."""
+    b = Builder()
+    values: dict[tuple[str, int], float] = {}
+    for k in range(ORGS):
+        org = org_name(k)
+        for year in YEARS:
+            n = venues(k, year) + (1 if bump == k and year == 2022 else 0)
+            goal = n + 5
+            body = (f"{org}{year}年工作总结\n一、体育工作\n今年新增体育场地{n}个，群众健身更加方便。"
+                    f"明年力争新增体育场地{goal}个。\n")
+            doc = b.document(body, org, f"{org}{year}年工作总结", "工作总结", year, date(year + 1, 1, 20), None,
+                             f"t-{k:03d}_{year}.txt")
+            b.observe(org, "new_sports_venues", year, "actual", n, "个", doc,
+                      b.fact(doc, f"今年新增体育场地{n}个", f"{n}个", n, "个"))
+            b.observe(org, "new_sports_venues", year + 1, "target", goal, "个", doc,
+                      b.fact(doc, f"明年力争新增体育场地{goal}个", f"{goal}个", goal, "个"))
+            values[(org, year)] = n
+            prev = values.get((org, year - 1))
+            b.rows["yoy"].append((org, "new_sports_venues", year, float(n), year - 1 if prev else None, prev,
+                                  n - prev if prev else None, (n - prev) / prev * 100 if prev else None, None,
+                                  "cannot check"))
+            if year > YEARS[0]:
+                target = venues(k, year - 1) + 5 + (1 if bump == k and year - 1 == 2022 else 0)
+                b.rows["goals"].append((org, "new_sports_venues", year, float(target), None, float(n), n >= target))
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(DDL)
+        con.executemany("insert into indicators values (?, ?, ?, ?, ?, '')", [list(i) for i in INDICATORS])
+        for table, rows in b.rows.items():
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                con.executemany(f"insert into {table} values ({marks})", [list(r) for r in rows])
+        con.execute("insert into runs values ('20260101T020000-ab12', '2026-01-01 02:00:00', "
+                    "'2026-01-01 02:00:07', 'ok', 1, 1, 0, '')")
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("many")
+    report.write_reports(build(base / "w.duckdb"), base / "reports")
+    return base / "reports"
+
+
+def test_the_index_lists_some_organisations_and_links_a_page_listing_all(many: Path) -> None:
+    index = page(many / "index.html")
+    listed = [text(row.css_first("th")) for row in index.css("#org-list tbody tr")]
+    assert listed == [org_name(k) for k in range(report.INDEX_ORGS)]
+    meta = text(index.css_first("#orgs + p.meta"))
+    assert f"共 {ORGS} 个单位" in meta and f"前 {report.INDEX_ORGS} 个" in meta
+    gen = generation(many)
+    everyone = page(gen / report.ORGS_PAGE)
+    assert [text(row.css_first("th")) for row in everyone.css("#org-list tbody tr")] == [
+        org_name(k) for k in range(ORGS)]
+    # every organisation-year page is reachable from the index, through the full list
+    pages = reachable(many)
+    for k in (0, ORGS - 1):
+        for year in YEARS:
+            assert f"{gen.name}/{report.org_year_href(org_name(k), year)}" in {
+                re.sub(r"^g/", "", rel) for rel in pages}
+
+
+def test_the_index_lists_the_newest_documents_and_links_all_of_them(many: Path) -> None:
+    index = page(many / "index.html")
+    rows = index.css("#document-list tbody tr")
+    assert len(rows) == report.INDEX_DOCUMENTS
+    assert {text(row.css("td")[1]) for row in rows} == {"2023"}  # the newest year first
+    assert f"共 {ORGS * len(YEARS)} 份" in text(index.css_first("#documents + p.meta"))
+    everything = page(generation(many) / report.DOCUMENTS_PAGE)
+    assert len(everything.css("#document-list tbody tr")) == ORGS * len(YEARS)
+
+
+def test_the_index_names_the_indicator_by_its_count_of_organisations(many: Path) -> None:
+    index = page(many / "index.html")
+    row = next(r for r in index.css("#indicator-list tbody tr") if "新增体育场地" in text(r))
+    assert text(row.css("td")[-1]) == f"{ORGS} 个单位 {YEARS[0]}–{YEARS[-1] + 1}"
+
+
+def test_an_indicator_of_many_organisations_shows_their_spread_and_each_ones_latest_year(many: Path) -> None:
+    gen = generation(many)
+    tree = page(gen / report.indicator_href("district-jiaoti", "new_sports_venues"))
+    assert len(tree.css("svg")) == 1 and tree.css_first("svg path.band") is not None
+    assert [text(t) for t in tree.css("svg text.axis-label")] == ["年份", "新增体育场地（个）"]
+    assert tree.css_first("svg path.goal") is not None  # the goals' median, dashed
+    years = {text(r.css_first("th")): r for r in tree.css("#spread-years tbody tr")}
+    assert list(years) == [str(y) for y in YEARS]
+    for year in YEARS:
+        cells = [text(c) for c in years[str(year)].css("td")]
+        assert cells[0] == str(ORGS)
+        assert cells[2] == report.amount(statistics.median(venues(k, year) for k in range(ORGS)), "个")
+    rows = tree.css("#org-latest tbody tr")
+    assert len(rows) == ORGS
+    first = rows[0]
+    assert text(first.css_first("th")) == org_name(0)
+    assert first.css_first("th a").attributes["href"] == "../" + report.org_year_href(org_name(0), YEARS[-1])
+    value = first.css_first("td.value a")
+    assert text(value) == f"{venues(0, YEARS[-1])}个"
+    # the number links to its sentence: the document page marks that very number under the anchor
+    href, anchor = (value.attributes["href"] or "").split("#")
+    doc = page(gen / "org" / href)
+    mark = doc.css_first(f"mark#{anchor}")
+    assert mark is not None and text(mark) == f"{venues(0, YEARS[-1])}个"
+    assert text(first.css_first("td.prev")) == f"{venues(0, YEARS[-2])}个"
+    change = (venues(0, YEARS[-1]) - venues(0, YEARS[-2])) / venues(0, YEARS[-2]) * 100
+    assert text(first.css_first("td.pct")) == report.signed_pct(change)
+    assert text(first.css("td")[-1]) == f"{YEARS[0]}–{YEARS[-1]}"
+
+
+def test_one_changed_organisation_renders_its_pages_and_the_pages_showing_it(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    report.write_reports(build(tmp_path / "w.duckdb"), reports)
+    old = generation(reports)
+    changed = build(tmp_path / "w2.duckdb", bump=3)
+    report.write_reports(changed, reports)
+    counted = report.LAST_RENDER
+    new = generation(reports)
+    assert new != old
+    # its year pages, its 2022 document (a new text, a new page), the indicator, the index, the full lists
+    assert counted.rendered <= len(YEARS) + 1 + 1 + 1 + 1 + 2, counted  # its years and the goal year after
+    assert counted.reused >= ORGS * len(YEARS) * 2 - 10, counted
+    report.write_reports(changed, tmp_path / "fresh")
+    assert snapshot(reports) == snapshot(tmp_path / "fresh")
+    row = page(new / report.org_year_href(org_name(3), 2022)).css_first("tr[data-indicator=new_sports_venues]")
+    assert f"{venues(3, 2022) + 1}个" in text(row)

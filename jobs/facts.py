@@ -334,7 +334,7 @@ def _prefix_qualifier(text: str, start: int, before: str) -> Qualifier | None:
                     break  # 签约20个项目, 最近3个月: the character closes a word, it bounds nothing
                 return PREFIX_QUALIFIERS[word]
     # An adverb bounding the verb before the number: 至少降低30%, 最多增加2个.
-    if _is_cjk(before) and _ANY_BOUND.search(text, max(0, start - _DISTANT_BOUND_REACH), start):
+    if "\u4e00" <= before <= "\u9fff" and _ANY_BOUND.search(text, max(0, start - _DISTANT_BOUND_REACH), start):
         window = text[max(0, start - 4) : start - 1]
         for word, qualifier in ADVERB_QUALIFIERS.items():
             if word in window:
@@ -416,7 +416,7 @@ def _candidate(text: str, match: re.Match[str], names: tuple[list[int], list[int
         return None  # 8时30分: a time of day
     if before == "前" and unit in _RANK_UNITS:
         return None  # 进入全国前10名: a rank
-    if text[max(0, start - 3) : max(0, start - 1)] in _IDIOMS_BEFORE:
+    if start >= 3 and text[start - 3 : start - 1] in _IDIOMS_BEFORE:
         return None  # 成千上万: "very many", no value
     if not unit and (after in _NOT_A_UNIT or text.startswith("周年", end)):
         return None
@@ -597,8 +597,7 @@ def extract(text: str) -> list[Fact]:
     reverse = ""  # the text backwards, made on first need: finds the mark before a sentence in one search
     sentence, sentence_start, sentence_end = "", 0, -1
     facts: list[Fact] = []
-    for c in cands:
-        start, number = c.start, c.number
+    for start, end, number, _, high, unit, qualifier, flags, _ in cands:
         if _written_minus(text, start) and (not facts or facts[-1].char_end != start - 1):
             number, start = -number, start - 1
         if start >= sentence_end:
@@ -615,15 +614,15 @@ def extract(text: str) -> list[Fact]:
         j = bisect_right(sec_offsets, start) - 1
         facts.append(Fact(
             value=number,
-            unit=c.unit or "",
-            raw=text[start : c.end],
-            qualifier=c.qualifier,
-            value_high=c.high,
+            unit=unit or "",
+            raw=text[start:end],
+            qualifier=qualifier,
+            value_high=high,
             char_start=start,
-            char_end=c.end,
+            char_end=end,
             sentence=sentence,
             section=sec_paths[j] if j >= 0 else "",
-            flags=c.flags,
+            flags=flags,
             sentence_start=sentence_start,
         ))
     return facts

@@ -9,7 +9,9 @@ It generates N documents with tests/corpus_gen.py, snapshots the code (jobs/, sc
 reports/templates|sql) so that edits made while it runs cannot change the pipeline fingerprint between
 steps, and runs every step as its own `tongbi` process, timing it from outside:
 
-- full run at N/10 and at N (fresh warehouse, `--no-reports`): documents/s, characters/s, wall time;
+- full run at N/10, N/2 and N (fresh warehouse, `--no-reports`): documents/s, characters/s, wall time, and a
+  memory-vs-N line (peak RSS of the tree, of the run's own process and of its workers at each size), so "flat in
+  N" is shown, not claimed;
 - reports: `jobs.run.update_reports(force=True)` — index, organisation and indicator pages;
 - nothing changed: `tongbi run` with reports (it must skip both the load and the reports);
 - 1 % changed: 1 % of the files rewritten with new perturbations, `tongbi run --no-reports`, then another 1 %
@@ -17,7 +19,8 @@ steps, and runs every step as its own `tongbi` process, timing it from outside:
 - the regular-expression ceiling: one compiled `finditer` pass over the same files, in this process.
 
 Peak memory is the largest sum of RSS over the step's whole process tree (the run and its workers), polled
-from /proc every 50 ms; `cores` is the CPU time of the tree (getrusage of waited-for children) over wall time.
+from /proc every 50 ms (the run's own process and the sum of its descendants are also tracked apart); `cores`
+is the CPU time of the tree (getrusage of waited-for children) over wall time.
 The load average (shared machine) is printed next to every figure.
 """
 
@@ -57,6 +60,8 @@ class Step:  # one measured step of the benchmark
     load: str
     exit_code: int
     note: str = ""
+    parent_mb: float = 0.0  # peak RSS of the run's own process
+    workers_mb: float = 0.0  # peak of the summed RSS of its descendants (worker pool)
 
 
 def load_average() -> str:
@@ -94,6 +99,12 @@ def _rss(pids: list[int]) -> int:
     return total
 
 
+def _rss_split(root: int) -> tuple[int, int]:
+    """RSS of the process itself and the summed RSS of its descendants."""
+    pids = _tree(root)
+    return _rss(pids[:1]), _rss(pids[1:])
+
+
 def measure(name: str, argv: list[str], env: dict[str, str], docs: int, chars: int) -> Step:
     """Run argv, polling the RSS of its process tree; wall time, peak MB, cores used."""
     load = load_average()
@@ -102,13 +113,15 @@ def measure(name: str, argv: list[str], env: dict[str, str], docs: int, chars: i
     # cwd is the snapshot, so `python -m` and `-c` import the snapshot's jobs, not the repo's.
     proc = subprocess.Popen(argv, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    peak = 0
+    peak = peak_parent = peak_children = 0
     done = threading.Event()
 
     def poll() -> None:
-        nonlocal peak
+        nonlocal peak, peak_parent, peak_children
         while not done.is_set():
-            peak = max(peak, _rss(_tree(proc.pid)))
+            parent, children = _rss_split(proc.pid)
+            peak, peak_parent = max(peak, parent + children), max(peak_parent, parent)
+            peak_children = max(peak_children, children)
             done.wait(0.05)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -123,7 +136,8 @@ def measure(name: str, argv: list[str], env: dict[str, str], docs: int, chars: i
     print(f"  {name}: {seconds:.1f} s, exit {proc.returncode} | {' / '.join(summary)}", file=sys.stderr)
     if proc.returncode not in (0, 1):
         print(err[-3000:], file=sys.stderr)
-    return Step(name, docs, chars, seconds, peak / 1e6, cpu / seconds, load, proc.returncode)
+    return Step(name, docs, chars, seconds, peak / 1e6, cpu / seconds, load, proc.returncode,
+                parent_mb=peak_parent / 1e6, workers_mb=peak_children / 1e6)
 
 
 def snapshot(into: Path) -> Path:
@@ -190,12 +204,21 @@ def table(steps: list[Step], command: str, workers: str) -> str:
     return "\n".join(lines)
 
 
+def memory_curve(full: list[Step]) -> str:
+    """Peak RSS of the full runs against N: flat in N means the largest is within noise of the one at N/2."""
+    points = ", ".join(
+        f"N={s.docs:,}: {s.peak_mb:,.0f} MB (run {s.parent_mb:,.0f} + workers {s.workers_mb:,.0f})" for s in full
+    )
+    growth = full[-1].peak_mb / full[-2].peak_mb if full[-2].peak_mb else float("nan")
+    return f"memory vs N (peak RSS of the tree, full runs): {points}; N / (N/2) = {growth:.2f} (flat: ~1.0)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=10_000, help="N, the corpus size (default 10000)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/tongbi-bench"), help="scratch folder")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-linearity", action="store_true", help="skip the full run at N/10")
+    parser.add_argument("--no-linearity", action="store_true", help="skip the full runs at N/10 and N/2")
     parser.add_argument("--skip-reports", action="store_true",
                         help="no report steps (every run --no-reports); the reports take minutes at 10,000")
     args = parser.parse_args(argv)
@@ -206,10 +229,11 @@ def main(argv: list[str] | None = None) -> int:
                             text=True).stdout.strip()
     print(f"code snapshot of {ROOT} at {commit} (plus uncommitted edits) in {code}", file=sys.stderr)
 
-    n, tenth = args.docs, max(1, args.docs // 10)
-    print(f"generating {n} and {tenth} documents …", file=sys.stderr)
+    n, tenth, half = args.docs, max(1, args.docs // 10), max(1, args.docs // 2)
+    print(f"generating {n}, {half} and {tenth} documents …", file=sys.stderr)
     chars = generate(n, work / "corpus", args.seed)
     chars_tenth = generate(tenth, work / "corpus-tenth", args.seed) if not args.no_linearity else 0
+    chars_half = generate(half, work / "corpus-half", args.seed) if not args.no_linearity else 0
     print(f"corpus: {n} documents, {chars:,} characters ({chars / 1e6:.1f} M)", file=sys.stderr)
 
     env = {**os.environ, "PYTHONPATH": str(code), "TONGBI_SCHEMAS": str(code / "schemas")}
@@ -226,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work / "wh-tenth", ignore_errors=True)
         cmd, step_env = tongbi(work / "corpus-tenth", "wh-tenth", "--no-reports")
         steps.append(measure(f"full run, N/10 = {tenth}", cmd, step_env, tenth, chars_tenth))
+        shutil.rmtree(work / "wh-half", ignore_errors=True)
+        cmd, step_env = tongbi(work / "corpus-half", "wh-half", "--no-reports")
+        steps.append(measure(f"full run, N/2 = {half}", cmd, step_env, half, chars_half))
+        shutil.rmtree(work / "wh-half", ignore_errors=True)
 
     shutil.rmtree(work / "wh", ignore_errors=True)
     cmd, step_env = tongbi(work / "corpus", "wh", "--no-reports")
@@ -269,8 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(steps, command, os.environ.get("TONGBI_WORKERS", "default (every core)")))
     print(f"\nwarehouse file after the runs: {size / 1e6:,.0f} MB")
     if not args.no_linearity:
-        ratio = steps[1].seconds / steps[0].seconds
+        ratio = steps[2].seconds / steps[0].seconds
         print(f"linearity: full run at N / full run at N/10 = {ratio:.2f} (10x the documents; target <= 11)")
+        print(memory_curve(steps[:3]))
     return 0
 
 

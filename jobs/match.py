@@ -661,14 +661,18 @@ def _time_spans(text: str, reverse: str, period_year: int, target_year: int) -> 
         if line.isspace():  # a blank line is no heading and opens no sentence: nothing changes
             offset = end
             continue
-        if (HEADING_RE.match(line) and len(line.strip()) <= HEADING_MAX_CHARS) or (number > 0 and _is_plan_line(line)):
+        stripped = len(line.strip())
+        if (HEADING_RE.match(line) and stripped <= HEADING_MAX_CHARS) or (
+                number > 0 and stripped <= PLAN_LINE_MAX_CHARS and _is_plan_line(line)):
             heading = _heading_span(offset, line, near)
             spans.append(heading)
         else:
             if SUBHEADING_RE.match(line) and (spans[-1].scope, spans[-1].year) != (heading.scope, heading.year):
                 spans.append(replace(heading, start=offset))
-            line_timed = [start - offset for start in timed[first_timed:next_timed]] if next_timed > first_timed else []
-            spans.extend(_paragraph_spans(offset, line, spans[-1], near, line_timed))
+            # most paragraphs: no sentence opens with a word of time, and the first sets no goal: nothing changes
+            if next_timed > first_timed or spans[-1].goal_paragraph or GOAL_RE.search(_opening(line, 0)):
+                line_timed = [start - offset for start in timed[first_timed:next_timed]]
+                spans.extend(_paragraph_spans(offset, line, spans[-1], near, line_timed))
         offset = end
     return spans
 
@@ -718,8 +722,6 @@ def _paragraph_spans(offset: int, line: str, current: _Span, near: set[int], tim
     `timed`: where the line's sentences start whose opening holds a word of time (_timed_openings). Only those and
     the first sentence (a goal opening) can change the scope; the others, most of a long document, are not read.
     """
-    if not timed and not current.goal_paragraph and not GOAL_RE.search(_opening(line, 0)):
-        return []  # most paragraphs: the first sentence sets no goal, and no sentence opens with a word of time
     spans: list[_Span] = []
     starts = {0: False}  # sentence start → whether its opening holds a word of time
     starts.update(dict.fromkeys(timed, True))

@@ -13,7 +13,11 @@ Times are CPU seconds of this process (time.process_time), so a busy machine inf
 wall time; with --rounds N each stage's figure is the smallest of N passes over the corpus.
 
 The digests are sha256 over the repr of every Document, Fact and Observation, in file order: two versions
-of the code that print the same digests produced the same output, field for field.
+of the code that print the same digests produced the same output, field for field. To compare with an earlier
+version, unpack it beside this one and run both on the same folder, alternating (the machine is shared):
+
+    git archive REV jobs schemas tests | tar -x -C /tmp/old
+    .venv/bin/python /tmp/old/tests/benchmarks/bench_stages.py --corpus DIR     # then this script, then again
 """
 
 from __future__ import annotations

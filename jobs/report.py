@@ -1,4 +1,22 @@
-"""Warehouse → static comparison reports (HTML pages or one Markdown file) through one Jinja environment."""
+"""Warehouse → static comparison reports (HTML pages or one Markdown file) through one Jinja environment.
+
+At a province's scale (10,000 documents: 1,500 organisations, 17,000 pages) three decisions shape the HTML report:
+
+- What a page shows is hashed in SQL, not in Python: one sum of row hashes per organisation (its year pages), per
+  document and per indicator (reports/sql/page_keys.sql). A night that changed 1 % of the documents reads, assembles
+  and renders only the pages of the organisations, documents and indicators it touched; the others are hard links
+  to the current generation's files, byte-identical to a full render. An organisation, not an organisation-year, is
+  the unit because a year's page quotes the documents of the years beside it.
+- Pages are rendered in chunks by forked workers (one per core), each reading only its chunk's rows from its own
+  read-only connection (views that window over every observation are made tables once per render); the parent plans,
+  links and writes. No step holds the whole warehouse as Python objects.
+- Pages unusable at that scale are redesigned for the reader, not only made faster. The index lists the first
+  INDEX_ORGS organisations and the newest INDEX_DOCUMENTS documents, each with a link to a full, filterable list page,
+  and at most INDEX_ROWS rows of each list of problems (with their count): it was 5.5 MB. An indicator reported by
+  more than SERIES_CHARTS organisations gets one chart of their spread per year (median, the middle half as a band,
+  the median goal dashed) and a sortable, filterable table of each organisation's latest year whose numbers link to
+  their sentences, instead of 1,500 charts (3.8 MB); with few organisations the page is as before, one chart each.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +46,13 @@ import jinja2
 from markupsafe import Markup, escape
 
 from jobs.errors import StorageError, UsageError
+
+try:  # the C escaper itself: escape() wraps each result in a Markup, a third of the time of a province's rows
+    from markupsafe._speedups import _escape_inner as _escape_text
+except ImportError:  # pragma: no cover - markupsafe without its C speedups
+
+    def _escape_text(s: str, /) -> str:
+        return str(escape(s))
 from jobs.settings import ROOT
 
 TEMPLATES = ROOT / "reports" / "templates"
@@ -340,9 +365,9 @@ def highlight(item: Source | Quote) -> Markup:
     pos = 0
     sentence = item.sentence
     for start, end in _spans(item):
-        out += [escape(sentence[pos:start]), "<mark>", escape(sentence[start:end]), "</mark>"]
+        out += [_escape_text(sentence[pos:start]), "<mark>", _escape_text(sentence[start:end]), "</mark>"]
         pos = end
-    out.append(escape(sentence[pos:]))
+    out.append(_escape_text(sentence[pos:]))
     return Markup("".join(out))
 
 
@@ -363,9 +388,10 @@ def mark_sentence(item: SentenceMarks) -> Markup:
     pos = 0
     sentence = item.sentence
     for start, end, fact_id in item.marks:
-        out += [escape(sentence[pos:start]), f'<mark id="f-{int(fact_id)}">', escape(sentence[start:end]), "</mark>"]
+        out += [_escape_text(sentence[pos:start]), f'<mark id="f-{int(fact_id)}">',
+                _escape_text(sentence[start:end]), "</mark>"]
         pos = end
-    out.append(escape(sentence[pos:]))
+    out.append(_escape_text(sentence[pos:]))
     return Markup("".join(out))
 
 
@@ -376,7 +402,7 @@ def document_text(sentences: Sequence[SentenceMarks]) -> Markup:
     section: str | None = None
     for s in sentences:
         if s.section != section:
-            out += ['<p class="sec">', escape(s.section), "</p>"]
+            out += ['<p class="sec">', _escape_text(s.section), "</p>"]
             section = s.section
         out += ['<p class="s">', mark_sentence(s), "</p>\n"]
     return Markup("".join(out))
@@ -386,24 +412,25 @@ def _qty(q: Quantity | None, root: str, *, signed: bool = False, hover: bool = T
     """A figure linking to its sentence, as the template's `qty` macro writes it."""
     if q is None:
         return "—"
-    shown = escape(signed_stated(q.value, q.unit) if signed else amount(q.value, q.unit, q.qualifier, q.value_high))
+    shown = _escape_text(signed_stated(q.value, q.unit) if signed
+                         else amount(q.value, q.unit, q.qualifier, q.value_high))
     if q.source is None:
         return str(shown)
-    title = f' title="{escape(q.source.sentence)}"' if hover else ""
-    return f'<a class="src" href="{escape(root)}{escape(q.source.doc_href)}"{title}>{shown}</a>'
+    title = f' title="{_escape_text(q.source.sentence)}"' if hover else ""
+    return f'<a class="src" href="{_escape_text(root)}{_escape_text(q.source.doc_href)}"{title}>{shown}</a>'
 
 
 def _quote(q: Quote, root: str) -> str:
-    notes = "".join(f" · {escape(note)}" for note in q.notes)
-    return (f'<blockquote><span class="who">{escape("、".join(q.labels))} · <a href="{escape(root)}'
-            f'{escape(q.doc_href)}">《{escape(q.doc_title)}》</a>{notes}</span>{highlight(q)}</blockquote>')
+    notes = "".join(f" · {_escape_text(note)}" for note in q.notes)
+    return (f'<blockquote><span class="who">{_escape_text("、".join(q.labels))} · <a href="{_escape_text(root)}'
+            f'{_escape_text(q.doc_href)}">《{_escape_text(q.doc_title)}》</a>{notes}</span>{highlight(q)}</blockquote>')
 
 
 def comparison_rows(rows: Sequence[Comparison], root: str, first: str = "indicator",
                     quotes_inline: bool = True) -> Markup:
     """The rows of a comparison table, built here byte for byte as the template's loop wrote them: the organisation
     pages of a province hold 150,000 rows, and through Jinja's macros they were two thirds of the report's time."""
-    e = escape
+    e = _escape_text
     out: list[str] = []
     for c in rows:
         out.append(f'<tr data-indicator="{e(c.indicator_id)}" data-year="{c.year}">\n')
@@ -683,14 +710,9 @@ def read_warehouse(path: Path) -> Warehouse:
 
 
 @contextlib.contextmanager
-def _connect(path: Path, *, shown: Path | None = None, derived: Path | None = None,
-             build: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def _connect(path: Path, *, shown: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse read-only, with its errors turned into a message naming the file (`shown`: the file a pinned
-    link stands for) and the fix.
-
-    With `derived`, a small database beside the render holding the views that cost a window over every observation
-    (yoy, goals) as tables, made once (`build`) by the planning connection and read by every worker: a chunk's
-    query on the view read all of it again (0.3–0.4 s each at 10,000 documents), on the table it reads its rows."""
+    link stands for) and the fix."""
     name = shown or path
     if not path.is_file():
         raise StorageError(f"{name}: the warehouse does not exist. Run `tongbi run` first, or pass --warehouse FILE.")
@@ -707,12 +729,6 @@ def _connect(path: Path, *, shown: Path | None = None, derived: Path | None = No
             "If a run is in progress, wait for it to finish and run `tongbi report` again."
         ) from error
     try:
-        if derived is not None:
-            con.execute(f"attach {_quoted(derived)} as derived{'' if build else ' (read_only)'}")
-            if build:
-                for view in DERIVED:
-                    con.execute(f"create table derived.{view} as select * from {WAREHOUSE_ALIAS}.{view}")
-            con.execute(f"set search_path = 'derived.main,{WAREHOUSE_ALIAS}.main'")
         yield con
     except duckdb.Error as error:
         raise StorageError(
@@ -721,6 +737,16 @@ def _connect(path: Path, *, shown: Path | None = None, derived: Path | None = No
         ) from error
     finally:
         con.close()
+
+
+def _derive(con: duckdb.DuckDBPyConnection, derived: Path) -> None:
+    """A small database beside the render holding the views that window over every observation (yoy, goals) as
+    tables, made once by the planning connection and read by every worker: a chunk's query on the view read all of it
+    again (0.3–0.4 s each at 10,000 documents), on the table it reads its rows. Only when pages are to be rendered."""
+    con.execute(f"attach {_quoted(derived)} as derived")
+    for view in DERIVED:
+        con.execute(f"create table derived.{view} as select * from {WAREHOUSE_ALIAS}.{view}")
+    con.execute(f"set search_path = 'derived.main,{WAREHOUSE_ALIAS}.main'")
 
 
 WAREHOUSE_ALIAS = "warehouse"
@@ -1690,7 +1716,7 @@ def _spreads(con: duckdb.DuckDBPyConnection, entries: Sequence[IndicatorEntry]) 
 def latest_rows(spread: Spread, root: str) -> Markup:
     """The rows of the table of each organisation's latest year, built here: a province's indicator has 1,500 of
     them, and through the template's macros they took a quarter of a second a page."""
-    e = escape
+    e = _escape_text
     out: list[str] = []
 
     def figure(q: Quantity | None, signed: bool = False) -> str:
@@ -2098,11 +2124,12 @@ def write_reports(warehouse: Path, reports: Path, *, fmt: Format = "html") -> li
             (reports / GENERATIONS).mkdir(parents=True, exist_ok=True)
             with _pinned(warehouse, reports / GENERATIONS) as (source, scratch):
                 derived = scratch / "derived.duckdb"
-                with _connect(source, shown=warehouse, derived=derived, build=True) as con:
+                with _connect(source, shown=warehouse) as con:
                     digests = _digests(con)
                     inputs = _inputs(digests)
                     if (done := _refresh_run_line(reports, inputs, _latest_run(con))) is not None:
                         return done
+                    _derive(con, derived)
                     plan = plan_site(con, digests, inputs)
                 # the planning connection closed before forking: a worker opens its own
                 try:

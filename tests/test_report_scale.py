@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from test_browser import CHROMIUM, DESKTOP, PHONE, Browser
 from test_report import DDL, INDICATORS, Builder, generation, page, reachable, snapshot, text
 
 from jobs import report
@@ -154,3 +156,27 @@ def test_one_changed_organisation_renders_its_pages_and_the_pages_showing_it(tmp
     assert snapshot(reports) == snapshot(tmp_path / "fresh")
     row = page(new / report.org_year_href(org_name(3), 2022)).css_first("tr[data-indicator=new_sports_venues]")
     assert f"{venues(3, 2022) + 1}个" in text(row)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        b.attach()
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+@pytest.mark.parametrize("kind", ["indicator", "orgs", "documents"])
+@pytest.mark.parametrize(("size", "mobile"), [(DESKTOP, False), (PHONE, True)], ids=["desktop", "phone"])
+def test_the_pages_of_many_organisations_load_without_console_errors(
+        browser: Browser, many: Path, kind: str, size: tuple[int, int], mobile: bool) -> None:
+    gen = generation(many)
+    path = {"indicator": gen / report.indicator_href("district-jiaoti", "new_sports_venues"),
+            "orgs": gen / report.ORGS_PAGE, "documents": gen / report.DOCUMENTS_PAGE}[kind]
+    seen = browser.open(path, size, mobile=mobile)
+    assert seen.errors == []
+    assert seen.requests == [seen.url]
+    assert seen.width <= size[0], f"{path.name} is {seen.width}px wide at {size[0]}px"

@@ -483,6 +483,21 @@ def comparison_rows(rows: Sequence[Comparison], root: str, first: str = "indicat
     return Markup("".join(out))
 
 
+def observation_rows(observations: Sequence[tuple[Indicator, Quantity, int, str]], root: str) -> Markup:
+    """The rows of a document page's table of observations, built here byte for byte as the template wrote them."""
+    e = _escape_text
+    out: list[str] = []
+    for ind, q, year, basis in observations:
+        source = q.source
+        quote = str(highlight(source)) if source is not None else "None"
+        note = f' <span class="meta">（{e(source.note)}）</span>' if source is not None and source.note else ""
+        out.append(f'<tr><th scope="row"><a href="{e(root)}{e(ind.href)}">{e(ind.name)}</a></th>'
+                   f'<td class="num" data-label="年份">{year}</td><td data-label="性质">{e(basis_word(basis))}</td>'
+                   f'<td class="num" data-label="数值">{_qty(q, root)}</td><td class="quote" data-label="原文">'
+                   f'{quote}{note}</td></tr>\n')
+    return Markup("".join(out))
+
+
 def md_cell(text: object) -> str:
     """Text safe inside a Markdown table cell."""
     return re.sub(r"\s+", " ", str(text)).replace("|", "\\|").strip()
@@ -540,7 +555,7 @@ def environment() -> jinja2.Environment:
         mark_sentence=mark_sentence, md=md_cell, check_word=check_word, flag_word=flag_word,
         met_word=met_word, cn_number=cn_number, org_year_href=org_year_href,
         basis_word=basis_word, svg=svg, latest_rows=latest_rows, document_text=document_text,
-        comparison_rows=comparison_rows,
+        comparison_rows=comparison_rows, observation_rows=observation_rows,
     )
     return env
 
@@ -801,11 +816,7 @@ def _load(con: duckdb.DuckDBPyConnection, scope: Scope = Scope(), *, whole_docum
     # a document's page: its own row; a comparison page: the documents its numbers quote, and its organisations'
     listed = "documents" if whole_documents or scope.docs is not None else "cited_documents"
     documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, listed, scope)}
-    indicators: dict[tuple[str, str], Indicator] = {}
-    for r in _rows(con, "indicators"):
-        key = (_str(r["catalog"]), _str(r["indicator_id"]))
-        indicators.setdefault(key, Indicator(key[0], key[1], _str(r["name"]), _str(r["unit"]),
-                                             _tags(r["aliases"]), indicator_href(*key)))
+    indicators = _indicators(con)
     facts = {(_str(r["doc_id"]), _int(r["fact_id"]) or 0): FactRow(r)
              for r in _scoped_rows(con, "facts" if whole_documents else "cited_facts", scope, batched=True)}
     observations = tuple(_scoped_rows(con, "observations", scope))
@@ -817,6 +828,15 @@ def _load(con: duckdb.DuckDBPyConnection, scope: Scope = Scope(), *, whole_docum
         goals = {(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0): r
                  for r in _scoped_rows(con, "goals", scope)}
     return Warehouse(run, documents, indicators, facts, observations, yoy, goals)
+
+
+def _indicators(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Indicator]:
+    indicators: dict[tuple[str, str], Indicator] = {}
+    for r in _rows(con, "indicators"):
+        key = (_str(r["catalog"]), _str(r["indicator_id"]))
+        indicators.setdefault(key, Indicator(key[0], key[1], _str(r["name"]), _str(r["unit"]),
+                                             _tags(r["aliases"]), indicator_href(*key)))
+    return indicators
 
 
 def _document(r: Row) -> Document:
@@ -1493,21 +1513,32 @@ def _spread_pages(con: duckdb.DuckDBPyConnection, plan: Plan, ids: tuple[str, ..
 
 def _document_pages(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], wanted: frozenset[str]) -> list[PageOut]:
     scope = Scope(docs=docs)
-    wh = _load(con, scope, whole_documents=False)
-    sentences, observations = _sentences_of(con, scope), _doc_observations(Assembler(wh))
+    observations = tuple(_scoped_rows(con, "observations", scope))
+    cited = {(_str(r["doc_id"]), _int(r["fact_id"])) for r in observations if r["fact_id"] is not None}
+    # the facts the observations quote come with the sentences: the facts are read once
+    sentences, facts = _sentences_of(con, scope, cited)
+    documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, "documents", scope)}
+    wh = Warehouse(None, documents, _indicators(con), facts, observations, {}, {})
+    quoted = _doc_observations(Assembler(wh))
     return [(doc.href, "document.html", _document_context(doc, sentences.get(doc.doc_id, ()),
-                                                          observations.get(doc.doc_id, ())))
-            for doc in sorted(wh.documents.values(), key=lambda d: d.doc_id) if doc.href in wanted]
+                                                          quoted.get(doc.doc_id, ())))
+            for doc in sorted(documents.values(), key=lambda d: d.doc_id) if doc.href in wanted]
 
 
-def _sentences_of(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, tuple[SentenceMarks, ...]]:
-    """The marked sentences of the scope's documents (as `_doc_sentences`), grouped by sentence in SQL."""
+def _sentences_of(con: duckdb.DuckDBPyConnection, scope: Scope, cited: set[tuple[str, int | None]]) -> tuple[
+        dict[str, tuple[SentenceMarks, ...]], dict[tuple[str, int], FactRow]]:
+    """The marked sentences of the scope's documents (as `_doc_sentences`), grouped by sentence in SQL, and the
+    `cited` facts among them."""
     out: dict[str, list[SentenceMarks]] = defaultdict(list)
+    facts: dict[tuple[str, int], FactRow] = {}
     cursor = _scoped(con, "document_sentences", scope)
     while batch := cursor.fetchmany(20_000):
         for doc_id, offset, sentence, section, starts, raws, fact_ids in batch:
             spans: list[tuple[int, int, int]] = []
             for char_start, raw, fact_id in zip(starts, raws, fact_ids, strict=True):
+                if (doc_id, fact_id) in cited:
+                    facts[(doc_id, fact_id)] = FactRow({"raw": raw, "char_start": char_start, "sentence": sentence,
+                                                        "sentence_start": offset, "section": section})
                 relative = None if offset is None else (char_start or 0) - offset
                 start, end = _locate(sentence, _str(raw), relative)
                 if start is not None and end is not None:
@@ -1517,7 +1548,7 @@ def _sentences_of(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, tup
                 if not marks or start >= marks[-1][1]:
                     marks.append((start, end, fact_id))
             out[doc_id].append(SentenceMarks(_str(section), sentence, tuple(marks)))
-    return {k: tuple(v) for k, v in out.items()}
+    return {k: tuple(v) for k, v in out.items()}, facts
 
 
 def _list_pages(plan: Plan, names: tuple[str, ...]) -> list[PageOut]:

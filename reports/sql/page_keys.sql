@@ -7,7 +7,7 @@ with docs as (
 ),
 
 -- an observation with what a page shows of it: its fact's sentence and span, its document's title and date
-cited as (
+cited as materialized (
     select
         o.org, o.indicator_id, o.doc_id,
         hash(o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.qualifier, o.unit, o.doc_id,
@@ -18,7 +18,7 @@ cited as (
     left join docs as d on d.doc_id = o.doc_id
 ),
 
-yoy_rows as (
+yoy_rows as materialized (
     select org, indicator_id, hash(y) as h
     from (
         select org, indicator_id, year, value, prev_year, prev_value, change, change_pct, stated_change_pct, "check"
@@ -26,7 +26,7 @@ yoy_rows as (
     ) as y
 ),
 
-goal_rows as (
+goal_rows as materialized (
     select org, indicator_id, hash(g) as h
     from (select org, indicator_id, year, target, target_high, actual, met from goals) as g
 ),

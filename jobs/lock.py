@@ -12,6 +12,20 @@ from pathlib import Path
 
 from jobs.errors import BusyError, StorageError
 
+# The descriptors of the locks this process holds. A flock belongs to the open file, so a forked child (the
+# report step forks render workers) would hold the lock too, and one still busy when the run is killed would
+# keep the next run out (exit 75) until it finished. Children close their copies at once instead.
+_held: set[int] = set()
+
+
+def _close_in_child() -> None:
+    for fd in _held:
+        os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
+
 
 def holder(path: Path) -> str:
     """Who holds the lock, as the holder wrote it (pid, host, start time)."""
@@ -49,9 +63,11 @@ def hold(path: Path) -> Iterator[None]:
         started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {started}\n".encode(), 0)
+        _held.add(fd)
         try:
             yield
         finally:
+            _held.discard(fd)
             # Empty the file before unlocking so nobody reads a finished run as the holder.
             os.ftruncate(fd, 0)
     finally:

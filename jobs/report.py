@@ -555,7 +555,7 @@ def environment() -> jinja2.Environment:
         direction_class=direction_class, sort_key=sort_key, highlight=highlight, highlight_md=highlight_md,
         mark_sentence=mark_sentence, md=md_cell, check_word=check_word, flag_word=flag_word,
         met_word=met_word, cn_number=cn_number, org_year_href=org_year_href,
-        basis_word=basis_word, svg=svg, latest_rows=latest_rows, document_text=document_text,
+        basis_word=basis_word, svg=svg, document_text=document_text,
         comparison_rows=comparison_rows, observation_rows=observation_rows,
     )
     return env
@@ -1506,7 +1506,7 @@ def _indicator_context(ind: Indicator, series: tuple[Series, ...]) -> dict[str, 
 def _spread_pages(con: duckdb.DuckDBPyConnection, plan: Plan, ids: tuple[str, ...],
                   wanted: frozenset[str]) -> list[PageOut]:
     entries = [e for e in plan.indicators if e.indicator.indicator_id in ids and e.indicator.href in wanted]
-    spreads = _spreads(con, entries)
+    spreads = _spreads(con, entries, "../")
     return [(e.indicator.href, "indicator.html", {"indicator": e.indicator, "series": (),
                                                   "spread": spreads[e.indicator.indicator_id], "root": "../"})
             for e in entries]
@@ -1647,45 +1647,31 @@ class SpreadYear:
 
 
 @dataclass(frozen=True, slots=True)
-class Latest:
-    """One organisation's latest year of an indicator, each figure with the sentence it came from (a link)."""
-
-    org: str
-    year: int
-    first_year: int
-    value: Quantity
-    prev_year: int | None
-    prev: Quantity | None
-    change: float | None
-    change_pct: float | None
-    target: Quantity | None
-    met: bool | None
-
-
-@dataclass(frozen=True, slots=True)
 class Spread:
     """An indicator across many organisations: the spread per year, charted, and each organisation's latest year."""
 
     chart: Chart
     unit: str
     years: tuple[SpreadYear, ...]
-    latest: tuple[Latest, ...]  # sorted by organisation
+    orgs: int  # organisations with a value
+    rows: Markup  # the table of each organisation's latest year, one row each, sorted by organisation
 
 
-def _linked(value: float | None, high: object, qualifier: object, unit: str, doc_id: object,
-            fact_id: object) -> Quantity | None:
-    """A figure with a link to its sentence (the document page marks it); no quote needed on this page."""
+def _figure(value: float | None, high: object, qualifier: object, unit: str, doc_id: object, fact_id: object,
+            root: str) -> str:
+    """A figure linking to its sentence (the document page marks it under #f-<fact id>)."""
     if value is None:
-        return None
-    source = None
-    if doc_id is not None:
-        href = doc_href(_str(doc_id)) + (f"#f-{int(fact_id)}" if fact_id is not None else "")  # type: ignore[call-overload]
-        source = Source(_str(doc_id), _int(fact_id), "", None, None, "", "", "", href)
-    return Quantity(value, _float(high), _str(qualifier) or "exact", unit, source)
+        return "—"
+    shown = _escape_text(amount(value, unit, _str(qualifier) or "exact", _float(high)))
+    if doc_id is None:
+        return shown
+    anchor = f"#f-{int(fact_id)}" if fact_id is not None else ""  # type: ignore[call-overload]
+    return f'<a class="src" href="{_escape_text(root)}{_escape_text(doc_href(_str(doc_id)))}{anchor}">{shown}</a>'
 
 
-def _spreads(con: duckdb.DuckDBPyConnection, entries: Sequence[IndicatorEntry]) -> dict[str, Spread]:
-    """The spread pages' contents of some indicators from two queries: no comparison is assembled."""
+def _spreads(con: duckdb.DuckDBPyConnection, entries: Sequence[IndicatorEntry], root: str) -> dict[str, Spread]:
+    """The spread pages' contents of some indicators from two queries, without assembling a comparison: the table's
+    rows are written straight from the query's (a province's indicator has 1,500 of them)."""
     units = {e.indicator.indicator_id: e.indicator.unit for e in entries}
     scope = Scope(indicators=tuple(sorted(units)))
     years: dict[str, list[SpreadYear]] = defaultdict(list)
@@ -1693,69 +1679,50 @@ def _spreads(con: duckdb.DuckDBPyConnection, entries: Sequence[IndicatorEntry]) 
         years[_str(r["indicator_id"])].append(SpreadYear(
             _int(r["year"]) or 0, _int(r["orgs"]) or 0, _float(r["low"]) or 0.0, _float(r["median"]) or 0.0,
             _float(r["high"]) or 0.0, _float(r["goal"])))
-    latest: dict[str, list[Latest]] = defaultdict(list)
+    rows: dict[str, list[str]] = defaultdict(list)
     row_units: dict[str, str] = {}
-    for r in _scoped_rows(con, "indicator_latest", scope):
-        indicator_id = _str(r["indicator_id"])
-        unit = units.get(indicator_id) or _str(r["unit"])
+    e = _escape_text
+    cursor = _scoped(con, "indicator_latest", scope)
+    for (indicator_id, org, year, first_year, value, prev_year, prev_value, change, change_pct, target, target_high,
+         met, value_high, qualifier, unit, value_doc, value_fact, prev_high, prev_qualifier, prev_doc, prev_fact,
+         target_qualifier, target_doc, target_fact) in cursor.fetchall():
+        unit = units.get(indicator_id) or _str(unit)
         row_units.setdefault(indicator_id, unit)
-        value = _linked(_float(r["value"]), r["value_high"], r["qualifier"], unit, r["value_doc"], r["value_fact"])
-        assert value is not None  # the query keeps years with a value only
-        prev = _linked(_float(r["prev_value"]), r["prev_high"], r["prev_qualifier"], unit, r["prev_doc"],
-                       r["prev_fact"])
-        target = _linked(_float(r["target"]), r["target_high"], r["target_qualifier"], unit, r["target_doc"],
-                         r["target_fact"])
-        latest[indicator_id].append(Latest(
-            _str(r["org"]), _int(r["year"]) or 0, _int(r["first_year"]) or 0, value,
-            _int(r["prev_year"]) if prev is not None else None, prev, _float(r["change"]),
-            # the per-cent change of a rate misleads: a rate changes in points
-            None if unit in PERCENT_UNITS else _float(r["change_pct"]), target,
-            _bool(r["met"]) if target is not None else None))
+        value, prev, goal = _float(value), _float(prev_value), _float(target)
+        # the per-cent change of a rate misleads: a rate changes in points
+        pct = None if unit in PERCENT_UNITS else _float(change_pct)
+        change = _float(change)
+        shown, sort = (signed_pct(pct), sort_key(pct)) if pct is not None else (signed_amount(change, unit),
+                                                                                sort_key(change))
+        gap = (f'<span class="meta">（{prev_year}）</span>' if prev is not None and prev_year
+               and prev_year != year - 1 else "")
+        span = str(year) if first_year == year else f"{first_year}–{year}"
+        rows[indicator_id].append(
+            f'<tr><th scope="row"><a href="{e(root)}{e(org_year_href(org, year))}">{e(org)}</a></th>'
+            f'<td class="num" data-label="年份">{year}</td>'
+            f'<td class="num value" data-label="数值" data-sort="{sort_key(value)}">'
+            f'{_figure(value, value_high, qualifier, unit, value_doc, value_fact, root)}</td>'
+            f'<td class="num prev{"" if prev is not None else " blank"}" data-label="上年" '
+            f'data-sort="{sort_key(prev)}">'
+            f'{_figure(prev, prev_high, prev_qualifier, unit, prev_doc, prev_fact, root)}{gap}</td>'
+            f'<td class="num pct {direction_class(pct if pct is not None else change)}'
+            f'{" blank" if change is None and pct is None else ""}" data-label="同比" data-sort="{sort}">'
+            f'{e(shown)}</td>'
+            f'<td class="num goal{"" if goal is not None else " blank"}" data-label="去年定的目标" '
+            f'data-sort="{sort_key(goal)}">'
+            f'{_figure(goal, target_high, target_qualifier, unit, target_doc, target_fact, root)}</td>'
+            f'<td class="met{"" if goal is not None else " blank"}" data-label="目标完成">'
+            f'{met_word(_bool(met)) if goal is not None else ""}</td>'
+            f'<td class="num" data-label="有数据的年份">{span}</td></tr>\n')
     out: dict[str, Spread] = {}
-    for e in entries:
-        ind = e.indicator
+    for entry in entries:
+        ind = entry.indicator
         unit = ind.unit or row_units.get(ind.indicator_id, "")
         found = tuple(years.get(ind.indicator_id, ()))
-        out[ind.indicator_id] = Spread(spread_chart(found, ind.name, unit), unit, found,
-                                       tuple(latest.get(ind.indicator_id, ())))
+        listed = rows.get(ind.indicator_id, [])
+        out[ind.indicator_id] = Spread(spread_chart(found, ind.name, unit), unit, found, len(listed),
+                                       Markup("".join(listed)))
     return out
-
-
-def latest_rows(spread: Spread, root: str) -> Markup:
-    """The rows of the table of each organisation's latest year, built here: a province's indicator has 1,500 of
-    them, and through the template's macros they took a quarter of a second a page."""
-    e = _escape_text
-    out: list[str] = []
-
-    def figure(q: Quantity | None, signed: bool = False) -> str:
-        if q is None:
-            return "—"
-        shown = e(signed_stated(q.value, q.unit) if signed else amount(q.value, q.unit, q.qualifier, q.value_high))
-        return f'<a class="src" href="{root}{e(q.source.doc_href)}">{shown}</a>' if q.source else str(shown)
-
-    for r in spread.latest:
-        years = str(r.year) if r.first_year == r.year else f"{r.first_year}–{r.year}"
-        if r.change_pct is not None:
-            change, sort = signed_pct(r.change_pct), sort_key(r.change_pct)
-        else:
-            change, sort = signed_amount(r.change, spread.unit), sort_key(r.change)
-        blank = ' blank' if r.change is None and r.change_pct is None else ''
-        prev_year = (f'<span class="meta">（{r.prev_year}）</span>' if r.prev_year and r.prev_year != r.year - 1
-                     else "")
-        out.append(
-            f'<tr><th scope="row"><a href="{root}{e(org_year_href(r.org, r.year))}">{e(r.org)}</a></th>'
-            f'<td class="num" data-label="年份">{r.year}</td>'
-            f'<td class="num value" data-label="数值" data-sort="{sort_key(r.value.value)}">{figure(r.value)}</td>'
-            f'<td class="num prev{"" if r.prev else " blank"}" data-label="上年" '
-            f'data-sort="{sort_key(r.prev.value if r.prev else None)}">{figure(r.prev)}{prev_year}</td>'
-            f'<td class="num pct {direction_class(r.change_pct if r.change_pct is not None else r.change)}{blank}" '
-            f'data-label="同比" data-sort="{sort}">{e(change)}</td>'
-            f'<td class="num goal{"" if r.target else " blank"}" data-label="去年定的目标" '
-            f'data-sort="{sort_key(r.target.value if r.target else None)}">{figure(r.target)}</td>'
-            f'<td class="met{"" if r.target else " blank"}" data-label="目标完成">'
-            f'{met_word(r.met) if r.target else ""}</td>'
-            f'<td class="num" data-label="有数据的年份">{years}</td></tr>\n')
-    return Markup("".join(out))
 
 
 

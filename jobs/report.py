@@ -1953,7 +1953,7 @@ def _write_generation(plan: Plan, tmp: Path, previous: Path | None, source: Path
     global LAST_RENDER
     known = _read_page_keys(previous)
     reuse = [page for page in plan.pages if page.kind != "index" and previous is not None
-             and known.get(page.rel) == page.key and os.path.isfile(previous / page.rel)]
+             and known.get(page.rel) == page.key]
     reused = {page.rel for page in reuse}
     folders = {tmp}
 

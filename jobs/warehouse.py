@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -46,6 +47,13 @@ STORAGE_VERSION = "v1.5.0"
 # Measured: 512 MB let the run grow to ~650 MB at 10,000 documents; 192 MB made a heavy insert fail for want of
 # pinned memory; 256 MB held a 10,000-document replay at ~360 MB with room to spare.
 LOAD_MEMORY_LIMIT = "256MB"
+# COMMIT reads the transaction's rows 2,048 at a time and must hold the texts of those rows in memory at once,
+# spilled or not: 2,100 documents of 40,000 characters failed to commit under the cap above. So COMMIT gets
+# the cap raised to what the largest 2,048 consecutive texts of the load need (plus headroom); memory then
+# follows the length of the documents, never their number. Loads of usual reports (~20,000 characters) keep
+# the cap as it is.
+COMMIT_ROWS = 2048
+COMMIT_HEADROOM_MIB = 64
 LOAD_SETTINGS: dict[str, str | bool | int | float | list[str]] = {
     "storage_compatibility_version": STORAGE_VERSION,
     "memory_limit": LOAD_MEMORY_LIMIT,
@@ -365,6 +373,9 @@ class WorkingCopy:
         self.path = self.folder / published.name
         self._con: duckdb.DuckDBPyConnection | None = None
         self._in_transaction = False
+        # UTF-8 bytes (at most 3 a character) of the last COMMIT_ROWS texts loaded, and the largest such sum.
+        self._texts: deque[int] = deque(maxlen=COMMIT_ROWS)
+        self._texts_window = self._texts_peak = 0
 
     # -- life cycle
 
@@ -447,8 +458,11 @@ class WorkingCopy:
             self._run("insert_transaction_mark", {"token": token})
             yield
             crash_point("loaded")
+            cap = self._room_to_commit()
             with storage_errors(self.published, "commit the load"):
                 self.con.execute("commit")
+                if cap is not None:  # the checkpoint at publish keeps the cap
+                    self.con.execute(f"set memory_limit = '{cap}'")
             crash_point("committed")
         except BaseException:
             self._in_transaction = False
@@ -463,6 +477,28 @@ class WorkingCopy:
                 f"{self.path}: the load transaction was rolled back at COMMIT (an earlier statement failed). "
                 "Nothing was published; see the errors above and run again."
             )
+
+    def _count_texts(self, docs: Sequence[Document]) -> None:
+        for doc in docs:
+            size = 3 * len(doc.text)
+            if len(self._texts) == COMMIT_ROWS:
+                self._texts_window -= self._texts[0]
+            self._texts.append(size)
+            self._texts_window += size
+            self._texts_peak = max(self._texts_peak, self._texts_window)
+
+    def _room_to_commit(self) -> str | None:
+        """Raise the memory cap for COMMIT when the load's longest run of 2,048 texts needs more; the cap to restore.
+
+        Nothing is run when the cap suffices, so an aborted transaction still reaches COMMIT and its detector.
+        """
+        cap = str(LOAD_SETTINGS["memory_limit"])
+        need = self._texts_peak * 5 // 4 // 2**20 + COMMIT_HEADROOM_MIB
+        if need <= _mib(cap):
+            return None
+        with storage_errors(self.published, "raise the memory limit for COMMIT"):
+            self.con.execute(f"set memory_limit = '{int(need)}MiB'")
+        return cap
 
     def _run(self, name: str, params: Mapping[str, object] | None = None) -> duckdb.DuckDBPyConnection:
         sql = read_sql(name, self.sql_dir)
@@ -550,6 +586,7 @@ class WorkingCopy:
         frame = version_frame(docs)
         if frame.height == 0:
             return
+        self._count_texts(docs)
         with self._staged("version_batch", frame, "document versions"):
             self._run("supersede_version_batch", {"loaded_at": loaded_at})
             self._run("insert_version_batch", {"loaded_at": loaded_at, "run_id": run_id})
@@ -650,6 +687,17 @@ def is_as_published(published: Path) -> bool:
         return _published_stamp(published).read_text(encoding="utf-8") == _identity(published)
     except OSError:
         return False
+
+
+_UNITS = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def _mib(setting: str) -> float:
+    """A memory size as DuckDB spells it ("256MB", "244.1 MiB", "1.5 GiB") in MiB."""
+    found = re.fullmatch(r"\s*([0-9.]+)\s*([KMG]i?B)\s*", setting, re.IGNORECASE)
+    if found is None:
+        raise ValueError(f"not a memory size: {setting!r}")
+    return float(found.group(1)) * _UNITS[found.group(2).upper()] / 2**20
 
 
 def _as_date(value: object) -> date | None:

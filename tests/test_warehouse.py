@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -448,3 +448,30 @@ def test_a_fact_frame_of_a_document_that_still_has_facts_fails_instead_of_doubli
             copy.replace_fact_frame([], frame)  # not named: the primary key refuses the second copy
     finally:
         copy.discard()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("raised", [True, False])
+def test_commit_gets_the_memory_that_2048_long_texts_need_and_the_cap_comes_back(
+    published: Path, monkeypatch: pytest.MonkeyPatch, raised: bool
+) -> None:
+    monkeypatch.setitem(wh.LOAD_SETTINGS, "memory_limit", "48MB")
+    if not raised:  # what COMMIT did before: the cap stays, and 2,048 texts of ~24 kB do not fit under 48 MB
+        monkeypatch.setattr(wh.WorkingCopy, "_room_to_commit", lambda self: None)
+    base = _random_text(1, 8_000)
+    docs = [make_doc(f"{i}{base}", source=f"d{i}.txt", org=f"局{i}") for i in range(2_100)]
+    copy = wh.WorkingCopy.open(published, "r1")
+    try:
+        expected = nullcontext() if raised else pytest.raises(StorageError, match="could not commit the load")
+        with expected, copy.transaction():
+            for start in range(0, len(docs), 256):
+                copy.add_versions(docs[start : start + 256], run_id="r1", loaded_at=NOW)
+        if raised:
+            cap = copy.con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+            assert 45 <= wh._mib(cap) <= 46  # back to the cap for the checkpoint at publish
+            copy.publish()
+    finally:
+        copy.discard()
+    assert published.exists() == raised
+    if raised:
+        assert rows(published, "select count(*) from document_texts") == [(2_100,)]

@@ -27,6 +27,8 @@ The load average (shared machine) is printed next to every figure.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import os
 import random
 import re
@@ -150,9 +152,26 @@ def snapshot(into: Path) -> Path:
     return code
 
 
+GENERATED = ".generated"  # in a corpus folder still as generated: N, seed and a hash of the generator and samples
+
+
+def _generator_key(n: int, seed: int) -> str:
+    digest = hashlib.sha256(Path(corpus_gen.__file__).read_bytes())
+    for sample in sorted(corpus_gen.SOURCES.glob("*.txt")):
+        digest.update(sample.read_bytes())
+    return f"{n} {seed} {digest.hexdigest()}"
+
+
 def generate(n: int, out: Path, seed: int) -> int:
+    """N documents in `out`; a folder already holding exactly them (untouched since) is reused, not remade."""
+    key = _generator_key(n, seed)
+    with contextlib.suppress(OSError):
+        if (out / GENERATED).read_text(encoding="ascii") == key:
+            return corpus_chars(out)
     shutil.rmtree(out, ignore_errors=True)
-    return sum(doc.chars for doc in corpus_gen.generate(n, out, seed=seed))
+    chars = sum(doc.chars for doc in corpus_gen.generate(n, out, seed=seed))
+    (out / GENERATED).write_text(key, encoding="ascii")
+    return chars
 
 
 def corpus_chars(folder: Path) -> int:
@@ -162,6 +181,7 @@ def corpus_chars(folder: Path) -> int:
 def rewrite(folder: Path, share: float, seed: int, corpus_seed: int, version: int) -> list[Path]:
     """Rewrite `share` of the files as new versions of the same documents (same organisation and year, new
     perturbation), as when bureaus republish corrected reports."""
+    (folder / GENERATED).unlink(missing_ok=True)  # no longer as generated: the next bench makes it anew
     rng = random.Random(seed)
     files = sorted(folder.glob("*.txt"))
     chosen = rng.sample(files, max(1, round(len(files) * share)))

@@ -147,16 +147,23 @@ class Comparison:
         grouped: dict[tuple[str, str], list[tuple[str, Source]]] = {}
         for label, source in self.sources:
             grouped.setdefault((source.doc_id, source.sentence), []).append((label, source))
-        return tuple(
-            Quote(
-                labels=tuple(label for label, _ in items), sentence=sentence,
-                spans=tuple(sorted({(s.start, s.end) for _, s in items if s.start is not None and s.end is not None}
-                                   | {span for _, s in items for span in s.more})),
-                notes=tuple(dict.fromkeys(s.note for _, s in items if s.note)),
-                doc_title=items[0][1].doc_title, doc_href=items[0][1].doc_href,
-            )
-            for (_doc, sentence), items in grouped.items()
-        )
+        return tuple(_quote_of(sentence, items) for (_doc, sentence), items in grouped.items())
+
+
+def _quote_of(sentence: str, items: list[tuple[str, Source]]) -> Quote:
+    """One sentence's quote of the numbers `items` of a comparison row."""
+    first = items[0][1]
+    if len(items) == 1:  # most sentences give one number of the row: no set, no sort of one span
+        own = ((first.start, first.end),) if first.start is not None and first.end is not None else ()
+        return Quote((items[0][0],), sentence, tuple(sorted({*own, *first.more})) if first.more else own,
+                     (first.note,) if first.note else (), first.doc_title, first.doc_href)
+    return Quote(
+        labels=tuple(label for label, _ in items), sentence=sentence,
+        spans=tuple(sorted({(s.start, s.end) for _, s in items if s.start is not None and s.end is not None}
+                           | {span for _, s in items for span in s.more})),
+        notes=tuple(dict.fromkeys(s.note for _, s in items if s.note)),
+        doc_title=first.doc_title, doc_href=first.doc_href,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,6 +371,11 @@ def _spans(item: Source | Quote) -> tuple[tuple[int, int], ...]:
 
 def highlight(item: Source | Quote) -> Markup:
     """The sentence with the number(s) marked; everything escaped."""
+    return Markup(_highlighted(item))
+
+
+def _highlighted(item: Source | Quote) -> str:
+    """`highlight` as a plain string, for the rows built in Python (a Markup per quote costs as much as its text)."""
     # plain joins of escaped pieces: Markup.format was a third of the time of a large report
     out: list[str] = []
     pos = 0
@@ -372,7 +384,7 @@ def highlight(item: Source | Quote) -> Markup:
         out += [_escape_text(sentence[pos:start]), "<mark>", _escape_text(sentence[start:end]), "</mark>"]
         pos = end
     out.append(_escape_text(sentence[pos:]))
-    return Markup("".join(out))
+    return "".join(out)
 
 
 def highlight_md(item: Source | Quote) -> str:
@@ -388,6 +400,11 @@ def highlight_md(item: Source | Quote) -> str:
 
 def mark_sentence(item: SentenceMarks) -> Markup:
     """A document sentence with every quantity marked and anchored (#f-<fact_id>)."""
+    return Markup(_marked(item))
+
+
+def _marked(item: SentenceMarks) -> str:
+    """`mark_sentence` as a plain string, for `document_text`."""
     out: list[str] = []
     pos = 0
     sentence = item.sentence
@@ -396,7 +413,7 @@ def mark_sentence(item: SentenceMarks) -> Markup:
                 _escape_text(sentence[start:end]), "</mark>"]
         pos = end
     out.append(_escape_text(sentence[pos:]))
-    return Markup("".join(out))
+    return "".join(out)
 
 
 def document_text(sentences: Sequence[SentenceMarks]) -> Markup:
@@ -408,7 +425,7 @@ def document_text(sentences: Sequence[SentenceMarks]) -> Markup:
         if s.section != section:
             out += ['<p class="sec">', _escape_text(s.section), "</p>"]
             section = s.section
-        out += ['<p class="s">', mark_sentence(s), "</p>\n"]
+        out += ['<p class="s">', _marked(s), "</p>\n"]
     return Markup("".join(out))
 
 
@@ -427,7 +444,7 @@ def _qty(q: Quantity | None, root: str, *, signed: bool = False, hover: bool = T
 def _quote(q: Quote, root: str) -> str:
     notes = "".join(f" · {_escape_text(note)}" for note in q.notes)
     return (f'<blockquote><span class="who">{_escape_text("、".join(q.labels))} · <a href="{_escape_text(root)}'
-            f'{_escape_text(q.doc_href)}">《{_escape_text(q.doc_title)}》</a>{notes}</span>{highlight(q)}</blockquote>')
+            f'{_escape_text(q.doc_href)}">《{_escape_text(q.doc_title)}》</a>{notes}</span>{_highlighted(q)}</blockquote>')
 
 
 def comparison_rows(rows: Sequence[Comparison], root: str, first: str = "indicator",
@@ -493,7 +510,7 @@ def observation_rows(observations: Sequence[tuple[Indicator, Quantity, int, str]
     out: list[str] = []
     for ind, q, year, basis in observations:
         source = q.source
-        quote = str(highlight(source)) if source is not None else "None"
+        quote = _highlighted(source) if source is not None else "None"
         note = f' <span class="meta">（{e(source.note)}）</span>' if source is not None and source.note else ""
         out.append(f'<tr><th scope="row"><a href="{e(root)}{e(ind.href)}">{e(ind.name)}</a></th>'
                    f'<td class="num" data-label="年份">{year}</td><td data-label="性质">{e(basis_word(basis))}</td>'
@@ -1023,7 +1040,7 @@ class Assembler:
                 found.update(f for f in _tags(r.get("flags")) if f in ("ambiguous", "restated"))
         # "approximate" speaks of this year's value only: a goal of 5%左右 does not make the result approximate
         if value_row is not None and (_str(value_row.get("qualifier")) not in ("", "exact")
-                                      or "approximate" in _tags(value_row.get("flags"))):
+                                      or (value_row.get("flags") and "approximate" in _tags(value_row.get("flags")))):
             found.add("approximate")
         if value_row is not None and _str(value_row["basis"]) == "derived":
             found.add("derived")
@@ -1569,28 +1586,41 @@ def _sentences_of(con: duckdb.DuckDBPyConnection, scope: Scope, cited: set[tuple
         cited_of[doc_id].add(fact_id)
     cursor = _scoped(con, "document_sentences", scope)
     # one pass over ~100 facts a document, the province's hottest loop: no call for a number where its offsets fit
+    current: tuple[str, object, str, str] | None = None  # the sentence being marked: doc_id, key, text, section
+    spans: list[tuple[int, int, int]] = []
+    quoted: set[int | None] | tuple[()] = ()
+    start_of: int | None = None
     while batch := cursor.fetchmany(20_000):
-        for doc_id, offset, sentence, section, starts, raws, fact_ids in batch:
-            spans: list[tuple[int, int, int]] = []
-            quoted = cited_of.get(doc_id, ())
-            for char_start, raw, fact_id in zip(starts, raws, fact_ids, strict=True):
-                if fact_id in quoted:
-                    facts[(doc_id, fact_id)] = FactRow(raw, char_start, sentence, offset, section)
-                if raw and offset is not None:  # _locate's first case, inline
-                    start = (char_start or 0) - offset
-                    end = start + len(raw)
-                    if sentence[start:end] == raw:
-                        spans.append((start, end, fact_id or 0))
-                        continue
-                found, found_end = _locate(sentence, _str(raw), None)
-                if found is not None and found_end is not None:
-                    spans.append((found, found_end, fact_id or 0))
-            marks: list[tuple[int, int, int]] = []
-            for start, end, fact_id in sorted(spans):
-                if not marks or start >= marks[-1][1]:
-                    marks.append((start, end, fact_id))
-            out[doc_id].append(SentenceMarks(_str(section), sentence, tuple(marks)))
+        for doc_id, key, sentence, offset, section, char_start, raw, fact_id in batch:
+            if current is None or key != current[1] or sentence != current[2] or doc_id != current[0]:
+                if current is not None:
+                    out[current[0]].append(SentenceMarks(current[3], current[2], _marks(spans)))
+                # the sentence's section and offset are its first fact's
+                current, spans, start_of = (doc_id, key, sentence, _str(section)), [], offset
+                quoted = cited_of.get(doc_id, ())
+            if fact_id in quoted:
+                facts[(doc_id, fact_id)] = FactRow(raw, char_start, sentence, start_of, current[3])
+            if raw and start_of is not None:  # _locate's first case, inline
+                start = (char_start or 0) - start_of
+                end = start + len(raw)
+                if sentence[start:end] == raw:
+                    spans.append((start, end, fact_id or 0))
+                    continue
+            found, found_end = _locate(sentence, _str(raw), None)
+            if found is not None and found_end is not None:
+                spans.append((found, found_end, fact_id or 0))
+    if current is not None:
+        out[current[0]].append(SentenceMarks(current[3], current[2], _marks(spans)))
     return {k: tuple(v) for k, v in out.items()}, facts
+
+
+def _marks(spans: list[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
+    """A sentence's facts' spans as marks: in order, an overlapping one dropped."""
+    marks: list[tuple[int, int, int]] = []
+    for start, end, fact_id in sorted(spans):
+        if not marks or start >= marks[-1][1]:
+            marks.append((start, end, fact_id))
+    return tuple(marks)
 
 
 def _list_pages(plan: Plan, names: tuple[str, ...]) -> list[PageOut]:

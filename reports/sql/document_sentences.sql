@@ -1,6 +1,6 @@
--- The sentences of some documents that hold a quantity, in document order, each with its quantities (where the
--- number starts in the document, its text, its fact id): a document page marks every one. One row per sentence,
--- not per fact, so a province's 700,000 facts are never Python objects.
+-- The quantities of some documents, grouped by the sentence that holds them (in document order, then in the order of
+-- their fact ids): a document page marks every one. One flat row per fact, the sentence's rows together, each with
+-- its sentence: DuckDB hands scalar rows to Python about twice as fast as one row of lists per sentence.
 with scoped as (
     select doc_id, fact_id, raw, char_start, coalesce(sentence, '') as sentence, sentence_start,
         coalesce(sentence_start, -1) as sentence_key, section
@@ -9,14 +9,9 @@ with scoped as (
 ),
 
 final as (
-    select
-        doc_id, any_value(sentence_start) as sentence_start, sentence, min_by(section, fact_id) as section,
-        list(char_start order by fact_id) as starts,
-        list(raw order by fact_id) as raws,
-        list(fact_id order by fact_id) as fact_ids
+    select doc_id, sentence_key, sentence, sentence_start, section, char_start, raw, fact_id
     from scoped
-    group by doc_id, sentence_key, sentence
-    order by doc_id, sentence_key, sentence
+    order by doc_id, sentence_key, sentence, fact_id
 )
 
 select * from final

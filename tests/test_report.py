@@ -825,6 +825,22 @@ def test_pages_rendered_by_forked_workers_are_the_same_bytes(tmp_path: Path, mon
     assert [p.read_bytes() for p in serial] == [p.read_bytes() for p in parallel]
 
 
+def test_many_pages_made_durable_by_one_syncfs_are_the_same_files(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    warehouse = build_fixture_warehouse(tmp_path / "w.duckdb")
+    one_by_one = report.write_reports(warehouse, tmp_path / "fsync")
+    assert report._syncfs(tmp_path)  # Linux: the whole file system flushed, no error
+    calls: list[Path] = []
+    monkeypatch.setattr(report, "SYNCFS_FROM", 1)
+    monkeypatch.setattr(report, "_fsync_file", calls.append)
+    whole = report.write_reports(warehouse, tmp_path / "syncfs")
+    assert calls == []  # no page fsynced on its own
+    assert [p.read_bytes() for p in one_by_one] == [p.read_bytes() for p in whole]
+    monkeypatch.setattr(report, "_syncfs", lambda _folder: False)  # refused: every page fsynced after all
+    report.write_reports(warehouse, tmp_path / "refused")
+    assert len(calls) == len(whole) - 1  # each page of the generation; reports/index.html is written on its own
+
+
 def test_a_progress_bar_on_a_terminal_and_nothing_under_cron(tmp_path: Path) -> None:
     import os
     import pty

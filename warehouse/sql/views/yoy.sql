@@ -195,13 +195,14 @@ final as (
         doc_id,
         measure,
         stated_change,
-        case
+        -- rounded to 9 decimals: 502.5, not the 502.49999999999994 of binary fractions
+        round(case
             when change_pct is not null and stated_change_pct is not null then
                 coalesce(greatest(change_pct_high - change_pct, change_pct - change_pct_low), 0)
                 + stated_pct_half_step
             when change is not null and stated_change is not null and prev_basis = 'actual' then
                 value_half_step + prev_half_step + stated_change_half_step
-        end as tolerance
+        end, 9) as tolerance
     from corners
 )
 

@@ -304,6 +304,8 @@ def amount(value: float | None, unit: str = "", qualifier: str = "exact", high: 
             text = f"{shown}–{_number(round(high, 6))}{unit if unit in PERCENT_UNITS else '个百分点'}"
         return text + QUALIFIER_WORDS.get(qualifier, "")
     base, base_unit = _base(value, unit)
+    if base == 0 and high is None:  # nothing to choose a magnitude from: keep the indicator's (±0万吨, not ±0吨)
+        return "0" + unit + QUALIFIER_WORDS.get(qualifier, "")
     text = cn_number(base) + base_unit
     if high is not None:
         high_base, _ = _base(high, unit)

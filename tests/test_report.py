@@ -316,6 +316,7 @@ def test_changes_carry_their_sign_and_rates_change_in_points() -> None:
     assert report.signed_amount(14, "家") == "+14家"
     assert report.signed_amount(-0.5, "%") == "−0.5个百分点"
     assert report.signed_amount(88502, "亿元") == "+8.8502万亿元"
+    assert report.signed_amount(0, "万吨") == "±0万吨"  # no magnitude to choose from 0: the indicator's stays
     assert report.signed_pct(14 / 76 * 100) == "+18.4%"
     assert report.signed_pct(-6.756) == "−6.8%"
     assert report.direction(-1) == "▼ 下降"

@@ -217,6 +217,14 @@ def build_fixture_warehouse(path: Path, *, hostile: bool = False, shuffle: int |
     if shuffle is not None:
         for rows in b.rows.values():
             random.Random(shuffle).shuffle(rows)
+    return write_warehouse(b, path, runs=(
+        "('20251231T020000-0000', '2025-12-31 02:00:00', '2025-12-31 02:00:05', 'ok', 12, 12, 0, ''), "
+        "('20260101T020000-ab12', '2026-01-01 02:00:00', '2026-01-01 02:00:07', 'ok', 13, 13, 0, ''), "
+        "('20260102T020000-ff00', '2026-01-02 02:00:00', '2026-01-02 02:00:01', 'failed', 13, 0, 0, 'disk full')"))
+
+
+def write_warehouse(b: Builder, path: Path, *, runs: str) -> Path:
+    """The builder's rows as a DuckDB file shaped like the warehouse views; `runs` is the runs table's values."""
     con = duckdb.connect(str(path))
     try:
         con.execute(DDL)
@@ -225,11 +233,7 @@ def build_fixture_warehouse(path: Path, *, hostile: bool = False, shuffle: int |
             if rows:
                 marks = ", ".join("?" * len(rows[0]))
                 con.executemany(f"insert into {table} values ({marks})", [list(r) for r in rows])
-        con.execute("insert into runs values ('20251231T020000-0000', '2025-12-31 02:00:00', "
-                    "'2025-12-31 02:00:05', 'ok', 12, 12, 0, ''), ('20260101T020000-ab12', "
-                    "'2026-01-01 02:00:00', '2026-01-01 02:00:07', 'ok', 13, 13, 0, ''), "
-                    "('20260102T020000-ff00', '2026-01-02 02:00:00', '2026-01-02 02:00:01', 'failed', 13, 0, 0, "
-                    "'disk full')")
+        con.execute(f"insert into runs values {runs}")
     finally:
         con.close()
     return path

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from test_browser import CHROMIUM, DESKTOP, PHONE, Browser
-from test_report import DDL, INDICATORS, Builder, generation, page, reachable, snapshot, text
+from test_report import Builder, generation, page, reachable, snapshot, text, write_warehouse
 
 from jobs import report
 
@@ -54,19 +53,8 @@ def build(path: Path, *, bump: int | None = None) -> Path:
             if year > YEARS[0]:
                 target = venues(k, year - 1) + 5 + (1 if bump == k and year - 1 == 2022 else 0)
                 b.rows["goals"].append((org, "new_sports_venues", year, float(target), None, float(n), n >= target))
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(DDL)
-        con.executemany("insert into indicators values (?, ?, ?, ?, ?, '')", [list(i) for i in INDICATORS])
-        for table, rows in b.rows.items():
-            if rows:
-                marks = ", ".join("?" * len(rows[0]))
-                con.executemany(f"insert into {table} values ({marks})", [list(r) for r in rows])
-        con.execute("insert into runs values ('20260101T020000-ab12', '2026-01-01 02:00:00', "
-                    "'2026-01-01 02:00:07', 'ok', 1, 1, 0, '')")
-    finally:
-        con.close()
-    return path
+    return write_warehouse(b, path, runs="('20260101T020000-ab12', '2026-01-01 02:00:00', '2026-01-01 02:00:07', "
+                                         "'ok', 1, 1, 0, '')")
 
 
 @pytest.fixture(scope="module")

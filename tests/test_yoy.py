@@ -12,21 +12,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from test_match import BASE_TABLES  # the views yoy reads, facts included
 
 from jobs.settings import ROOT
 
 VIEWS = ROOT / "warehouse" / "sql" / "views"
-
-TABLES = (
-    "create table documents (doc_id varchar, org varchar, title varchar, kind varchar, period_year integer, "
-    "published_on date, doc_number varchar, source_file varchar, sha256 varchar, chars integer, loaded_at timestamp)",
-    "create table indicators (catalog varchar, indicator_id varchar, name varchar, unit varchar, aliases varchar[], "
-    "detail varchar)",
-    "create table observations (org varchar, indicator_id varchar, year integer, basis varchar, value double, "
-    "value_high double, qualifier varchar, unit varchar, doc_id varchar, fact_id integer, quote varchar, "
-    "flags varchar[], note varchar)",
-    "create table facts (doc_id varchar, fact_id integer, value double, unit varchar, raw varchar)",
-)
 
 # (indicator value, printed as, the fact's value in its base unit): what a document says, as the warehouse holds it
 Printed = tuple[float, str, float]
@@ -35,7 +25,7 @@ Printed = tuple[float, str, float]
 def warehouse(tmp_path: Path, rows: list[tuple[int, str, Printed]], unit: str) -> duckdb.DuckDBPyConnection:
     """One organisation's observations of one indicator: (year, basis, printed), each from that year's document."""
     con = duckdb.connect(str(tmp_path / "yoy.duckdb"))
-    for statement in TABLES:
+    for statement in BASE_TABLES:
         con.execute(statement)
     con.execute((VIEWS / "yoy.sql").read_text(encoding="utf-8"))
     for fact_id, (year, basis, (value, raw, fact_value)) in enumerate(rows):

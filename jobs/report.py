@@ -1900,37 +1900,85 @@ def _close_worker_connection() -> None:
         _CON = None
 
 
-def _render_chunks(plan: Plan, source: Path, derived: Path | None, todo: Sequence[PagePlan]) -> Iterator[
-        tuple[list[tuple[str, bytes]], Overview | None]]:
-    """The chunks of `todo` rendered, in the order they finish.
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a chunk left in the new generation's folder: the pages written (to be made durable) and linked (the same
+    bytes as the current generation's page, which keeps its file and mtime), and the index's bytes and contents."""
+
+    written: tuple[str, ...]
+    linked: int
+    index: bytes | None
+    overview: Overview | None
+
+
+# set before forking, inherited by the workers: where the pages go and the generation they may be the same as
+_TARGET: str | None = None
+_PREVIOUS: str | None = None
+
+
+def _chunk_write(chunk: Chunk) -> Written:
+    """Render one chunk and write its pages into the new generation's folder, in the process that rendered them:
+    a province's 800 MB of pages never cross a pipe, and the parent is free to link the unchanged pages meanwhile.
+    A page whose bytes equal the current generation's is a hard link to that file instead (same bytes, old mtime)."""
+    assert _TARGET is not None
+    pages, overview = _chunk_pages(chunk)
+    written: list[str] = []
+    linked = 0
+    index = None
+    for rel, data in pages:
+        target = os.path.join(_TARGET, rel)
+        if rel == "index.html":
+            index = data
+        elif _PREVIOUS is not None and _same_bytes(Path(_PREVIOUS, rel), data):
+            try:
+                os.link(os.path.join(_PREVIOUS, rel), target)
+                linked += 1
+                continue
+            except OSError:
+                pass  # gone meanwhile, or links refused: written below
+        with open(target, "wb") as handle:
+            handle.write(data)
+        written.append(rel)
+    return Written(tuple(written), linked, index, overview)
+
+
+def _render_chunks(plan: Plan, source: Path, derived: Path | None, todo: Sequence[PagePlan], target: Path,
+                   previous: Path | None, meanwhile: Callable[[], None]) -> Iterator[Written]:
+    """The chunks of `todo` rendered and written into `target`, in the order they finish; `meanwhile` runs in this
+    process while the workers render (or first, when there are none).
 
     Rendering is CPU-bound, so a large report is rendered by one forked worker per core, each reading its chunks
-    from its own read-only connection; the parent stays the only writer. Chunks arrive one by one, so a report of
-    any size never holds more than a few pages in memory.
+    from its own read-only connection and writing their pages; the parent learns only their names. Chunks arrive
+    one by one, so a report of any size never holds more than a few pages in memory.
     """
-    global _PLAN, _SOURCE, _DERIVED
+    global _PLAN, _SOURCE, _DERIVED, _TARGET, _PREVIOUS
     workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if len(todo) >= PARALLEL_FROM else 1
     chunks = _chunks(todo, workers)
     _PLAN, _SOURCE, _DERIVED = plan, source, derived
+    _TARGET, _PREVIOUS = str(target), None if previous is None else str(previous)
     try:
         if workers <= 1:
+            meanwhile()
             with _progress(len(todo)) as advance:
                 for chunk in chunks:
-                    done = _chunk_pages(chunk)
+                    done = _chunk_write(chunk)
                     yield done
-                    advance(len(done[0]))
+                    advance(len(done.written) + done.linked)
             return
         for template in ("index.html", "org_year.html", "indicator.html", "document.html", "orgs.html",
                          "documents.html"):
             environment().get_template(template)  # compiled once here, inherited compiled by every worker
         # forked before the progress bar starts its thread: a child never inherits a lock held by it
-        with multiprocessing.get_context("fork").Pool(workers) as pool, _progress(len(todo)) as advance:
-            for done in pool.imap_unordered(_chunk_pages, chunks):
-                yield done
-                advance(len(done[0]))
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.imap_unordered(_chunk_write, chunks)  # the workers start at once
+            meanwhile()
+            with _progress(len(todo)) as advance:
+                for done in results:
+                    yield done
+                    advance(len(done.written) + done.linked)
     finally:
         _close_worker_connection()
-        _PLAN, _SOURCE, _DERIVED = None, None, None
+        _PLAN, _SOURCE, _DERIVED, _TARGET, _PREVIOUS = None, None, None, None, None
 
 
 def current_generation(reports: Path) -> Path | None:
@@ -2041,55 +2089,59 @@ def _write_generation(plan: Plan, tmp: Path, previous: Path | None, source: Path
     """
     global LAST_RENDER
     known = _read_page_keys(previous)
-    reuse = [page for page in plan.pages if page.kind != "index" and previous is not None
+    reuse = [page.rel for page in plan.pages if page.kind != "index" and previous is not None
              and known.get(page.rel) == page.key]
-    reused = {page.rel for page in reuse}
+    reused = set(reuse)
+    # every folder first, in this process: workers and links then only create files
     folders = {tmp}
-
-    def place(rel: str) -> Path:
-        target = tmp / rel
-        if target.parent not in folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(target.parent)
-        return target
-
+    for page in plan.pages:
+        folder = (tmp / page.rel).parent
+        if folder not in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            folders.add(folder)
     late: list[PagePlan] = []
-    for page in reuse:  # an unchanged page is shared with the current generation: it keeps its mtime
-        try:
-            os.link(previous / page.rel, place(page.rel))  # type: ignore[operator]
-        except OSError:
-            late.append(page)  # gone meanwhile, or links refused here: rendered after all
-    todo = [page for page in plan.pages if page.rel not in reused] + late
+
+    def link_unchanged() -> None:
+        """An unchanged page is shared with the current generation (it keeps its mtime): linked while the workers
+        render the others. Strings, not Paths: a province's night links 20,000 pages."""
+        old, new = str(previous), str(tmp)
+        for rel in reuse:
+            try:
+                os.link(os.path.join(old, rel), os.path.join(new, rel))
+            except OSError:
+                late.append(by_rel[rel])  # gone meanwhile, or links refused here: rendered after all
+
+    by_rel = {page.rel: page for page in plan.pages}
+    todo = [page for page in plan.pages if page.rel not in reused]
     index, overview, fresh = b"", None, 0
-    # each page is fsynced by a thread while the next are written (one fsync at a time took 1.4 ms a page here, a
-    # third of a province's full render); all of them are durable before the folder is renamed into place. Many
-    # pages are made durable by one syncfs of the file system at the end instead: 21,000 fsyncs cost ~8 CPU s of
-    # the parent, on the two cores the workers render with, and one syncfs ~1.5 s.
+    # a few pages are fsynced by threads while the next are written (one at a time took 1.4 ms a page here); many
+    # are made durable by one syncfs of the file system at the end instead: 21,000 fsyncs cost ~8 CPU s of the
+    # parent, on the two cores the workers render with, and one syncfs ~1.5 s.
     whole = len(todo) >= SYNCFS_FROM and _syncfs_available()
     written: list[Path] = []
     with ThreadPoolExecutor(max_workers=FSYNC_THREADS) as syncer:
         synced: list[Future[None]] = []
-        for pages, found in _render_chunks(plan, source, derived, todo):
-            overview = overview or found
-            for rel, data in pages:
-                fresh += 1
-                if rel == "index.html":
-                    index = data
-                target = place(rel)
-                if previous is not None and rel != "index.html" and _same_bytes(previous / rel, data):
-                    with contextlib.suppress(OSError):
-                        os.link(previous / rel, target)
-                        continue
-                with open(target, "wb") as handle:
-                    handle.write(data)
-                if whole:
-                    written.append(target)
-                else:
-                    synced.append(syncer.submit(_fsync_file, target))
+
+        def collect(done: Written) -> None:
+            nonlocal fresh, index, overview
+            fresh += len(done.written) + done.linked
+            index = done.index if done.index is not None else index
+            overview = overview or done.overview
+            paths = [tmp / rel for rel in done.written]
+            if whole:
+                written.extend(paths)
+            else:
+                synced.extend(syncer.submit(_fsync_file, path) for path in paths)
+
+        for done in _render_chunks(plan, source, derived, todo, tmp, previous, link_unchanged):
+            collect(done)
+        if late:  # rare: pages the current generation lost while this one was made
+            for done in _render_chunks(plan, source, derived, late, tmp, previous, lambda: None):
+                collect(done)
         if whole and not _syncfs(tmp):  # refused after all: each page on its own, as below
             synced += [syncer.submit(_fsync_file, target) for target in written]
-        for done in synced:
-            done.result()
+        for future in synced:
+            future.result()
     for path in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         _fsync_dir(path)
     assert overview is not None  # the index is always rendered

@@ -2,14 +2,13 @@
 
 At a province's scale (10,000 documents: 1,500 organisations, 17,000 pages) three decisions shape the HTML report:
 
-- What a page shows is hashed in SQL, not in Python: one sum of row hashes per organisation (its year pages), per
-  document and per indicator (reports/sql/page_keys.sql). A night that changed 1 % of the documents reads, assembles
-  and renders only the pages of the organisations, documents and indicators it touched; the others are hard links
-  to the current generation's files, byte-identical to a full render. An organisation, not an organisation-year, is
-  the unit because a year's page quotes the documents of the years beside it.
+- What a page shows is hashed in SQL, not in Python: one sum of row hashes per organisation-year page (over the
+  years it quotes), per document and per indicator (reports/sql/page_keys.sql). A night that changed 1 % of the
+  documents reads, assembles and renders only the pages that show them; the others are hard links to the current
+  generation's files, byte-identical to a full render.
 - Pages are rendered in chunks by forked workers (one per core), each reading only its chunk's rows from its own
-  read-only connection (views that window over every observation are made tables once per render); the parent plans,
-  links and writes. No step holds the whole warehouse as Python objects.
+  read-only connection (views that window over every observation are made tables once per render) and writing its
+  pages; the parent plans and links. No step holds the whole warehouse as Python objects.
 - Pages unusable at that scale are redesigned for the reader, not only made faster. The index lists the first
   INDEX_ORGS organisations and the newest INDEX_DOCUMENTS documents, each with a link to a full, filterable list page,
   and at most INDEX_ROWS rows of each list of problems (with their count): it was 5.5 MB. An indicator reported by
@@ -1362,15 +1361,16 @@ def _document_context(doc: Document, sentences: tuple[SentenceMarks, ...],
 
 # --------------------------------------------------------------------------- the page plan, from SQL alone
 #
-# A province's report is ~17,000 pages. What each page shows is hashed in SQL (reports/sql/page_keys.sql: one sum
-# of row hashes per organisation, document and indicator) without reading a row into Python, so a night that
-# changed 1 % of the documents reads and renders the pages of those organisations, documents and indicators only.
-# The pages are rendered in chunks (some organisations, some documents, one indicator) by forked workers, each
-# reading just its chunk from its own read-only connection; the parent only plans, links and writes.
+# A province's report is ~21,000 pages. What each page shows is hashed in SQL (reports/sql/page_keys.sql: one sum
+# of row hashes per organisation-year page, document and indicator) without reading a row into Python, so a night
+# that changed 1 % of the documents renders the pages showing those documents only. The pages are rendered in
+# chunks (some organisations, some documents, some indicators) by forked workers, each reading just its chunk from
+# its own read-only connection and writing its pages; the parent plans and links the unchanged pages.
 #
-# The granularity is the organisation, not the organisation-year: a year's page quotes last year's and next year's
-# documents (the previous value, a value derived from next year's change), so hashing a year alone would miss what
-# it quotes. A changed document re-renders the ~7 year pages of its organisation: a few milliseconds each.
+# A year's page quotes the documents of the years beside it (last year's value, a value derived from next year's
+# change, last year's goal) and of the year a change was computed from, so its key sums the rows of those years,
+# not of its year alone: a changed document of year y re-renders the pages of y - 1, y and y + 1 (and of a later
+# year whose change starts at y), not every year page of its organisation.
 
 PageKind = Literal["index", "org", "indicator", "spread", "document", "list"]
 ORGS_PAGE = "orgs.html"
@@ -1459,7 +1459,8 @@ def plan_site(con: duckdb.DuckDBPyConnection, digests: dict[tuple[str, str], str
     documents = tuple(sorted((_document(r) for r in _scoped_rows(con, "documents", Scope())),
                              key=lambda d: (d.org, d.period_year, d.title, d.doc_id)))
     pages = [PagePlan("index.html", "index", "", "")]
-    pages += [PagePlan(oy.href, "org", oy.org, key("org", oy.org, str(oy.year), digests.get(("org", oy.org), "")))
+    pages += [PagePlan(oy.href, "org", oy.org,
+                       key("org", oy.org, str(oy.year), digests.get(("org_year", f"{oy.year} {oy.org}"), "")))
               for oy in org_years]
     pages += [PagePlan(e.indicator.href, "indicator" if len(e.spans) <= SERIES_CHARTS else "spread",
                        e.indicator.indicator_id,
@@ -1468,7 +1469,7 @@ def plan_site(con: duckdb.DuckDBPyConnection, digests: dict[tuple[str, str], str
     pages += [PagePlan(d.href, "document", d.doc_id, key("document", d.doc_id, digests.get(("document", d.doc_id), "")))
               for d in documents]
     if len({oy.org for oy in org_years}) > INDEX_ORGS:
-        pages.append(PagePlan(ORGS_PAGE, "list", "orgs", key("orgs", _kind_digest(digests, "org"))))
+        pages.append(PagePlan(ORGS_PAGE, "list", "orgs", key("orgs", _kind_digest(digests, "org_year"))))
     if len(documents) > INDEX_DOCUMENTS:
         pages.append(PagePlan(DOCUMENTS_PAGE, "list", "documents", key("documents", _kind_digest(digests, "document"))))
     return Plan(_latest_run(con), inputs, tuple(pages), org_years, indicators, documents)

@@ -168,3 +168,88 @@ def test_the_pages_of_many_organisations_load_without_console_errors(
     assert seen.errors == []
     assert seen.requests == [seen.url]
     assert seen.width <= size[0], f"{path.name} is {seen.width}px wide at {size[0]}px"
+
+
+SPAN = tuple(y for y in range(2015, 2025) if y != 2019)  # a year without a document: 2020's change starts at 2018
+
+
+def build_history(path: Path, *, bumped: int | None = None, reworded: int | None = None) -> Path:
+    """Two organisations over SPAN, each document stating the year's venues, the change against the year before
+    (so that year's value is derived from it) and next year's goal; `bumped`: the first organisation's document of
+    that year states one venue more; `reworded`: its document of that year says the same numbers in other words."""
+    b = Builder()
+    for k in range(2):
+        org = org_name(k)
+        values = {y: venues(k, y) + (1 if k == 0 and y == bumped else 0) for y in SPAN}
+        for i, year in enumerate(SPAN):
+            n, prev_year = values[year], SPAN[i - 1] if i else None
+            prev = values[prev_year] if prev_year else None
+            said = f"比上年增加{n - prev}个" if prev is not None and prev_year == year - 1 else "数量创新高"
+            lead = "全年" if k == 0 and year == reworded else "今年"
+            body = (f"{org}{year}年工作总结\n一、体育工作\n{lead}新增体育场地{n}个，{said}。"
+                    f"明年力争新增体育场地{n + 5}个。\n")
+            doc = b.document(body, org, f"{org}{year}年工作总结", "工作总结", year, date(year + 1, 1, 20), None,
+                             f"h-{k}_{year}.txt")
+            b.observe(org, "new_sports_venues", year, "actual", n, "个", doc,
+                      b.fact(doc, f"{lead}新增体育场地{n}个", f"{n}个", n, "个"))
+            if year + 1 in SPAN or year == SPAN[-1]:  # no goal for the year without a document: no page for it
+                b.observe(org, "new_sports_venues", year + 1, "target", n + 5, "个", doc,
+                          b.fact(doc, f"明年力争新增体育场地{n + 5}个", f"{n + 5}个", n + 5, "个"))
+            if said.startswith("比上年") and prev is not None:
+                change = b.fact(doc, said, f"{n - prev}个", n - prev, "个")
+                b.observe(org, "new_sports_venues", year, "change", n - prev, "个", doc, change)
+                b.observe(org, "new_sports_venues", year - 1, "derived", prev, "个", doc, None,
+                          quote=f"{lead}新增体育场地{n}个，{said}。", note=f"{n} − {n - prev} = {prev}")
+            b.rows["yoy"].append((org, "new_sports_venues", year, float(n), prev_year, prev,
+                                  n - prev if prev is not None else None,
+                                  (n - prev) / prev * 100 if prev else None, None, "cannot check"))
+            if prev_year == year - 1 and prev is not None:
+                b.rows["goals"].append((org, "new_sports_venues", year, float(prev + 5), None, float(n),
+                                        n >= prev + 5))
+    return write_warehouse(b, path, runs="('20260101T020000-ab12', '2026-01-01 02:00:00', '2026-01-01 02:00:07', "
+                                         "'ok', 1, 1, 0, '')")
+
+
+def test_a_changed_document_renders_the_year_pages_that_quote_it_not_its_organisations_others(
+        tmp_path: Path) -> None:
+    """A year's page quotes last year's value, a value derived from next year's document, last year's goal, and
+    across a year without a document the year its change starts from: exactly those pages are rendered again, and
+    the result is byte for byte a render from nothing."""
+    reports = tmp_path / "reports"
+    report.write_reports(build_history(tmp_path / "w.duckdb"), reports)
+    old = generation(reports)
+    before = {p.relative_to(old).as_posix(): p.read_bytes() for p in old.rglob("*.html")}
+    changed = build_history(tmp_path / "w2.duckdb", bumped=2018)
+    report.write_reports(changed, reports)
+    counted = report.LAST_RENDER
+    report.write_reports(changed, tmp_path / "fresh")
+    assert snapshot(reports) == snapshot(tmp_path / "fresh")
+    new = generation(reports)
+    after = {p.relative_to(new).as_posix(): p.read_bytes() for p in new.rglob("*.html")}
+    years = {y: report.org_year_href(org_name(0), y) for y in range(2015, 2026)}
+    differ = {rel for rel, data in after.items() if before.get(rel) != data}
+    # 2020's change starts at 2018 (2019 has no page: no document, no goal)
+    assert years[2019] not in after
+    assert {y for y, rel in years.items() if rel in differ} == {2018, 2020}
+    # rendered: the pages summing a bucket that changed — 2017's (a value derived from 2018's document) and 2020's
+    # (a change computed from 2018) are read by the pages beside them, so 2016-2018 and 2020-2021 (same bytes where
+    # the page's own document's value wins) — the new document's page, the indicator's and the index; not 2015 or
+    # 2022-2025, and nothing of the other organisation
+    assert counted.rendered == 5 + 1 + 1 + 1, counted
+    row = page(new / years[2020]).css_first("tr[data-indicator=new_sports_venues]")
+    assert f"{venues(0, 2018) + 1}个" in text(row.css_first("td.prev"))
+    assert "（2018）" in text(row.css_first("td.prev"))
+
+
+def test_a_reworded_document_renders_the_page_whose_change_starts_at_its_year(tmp_path: Path) -> None:
+    """The same numbers in other words: no value, change or goal moves, yet 2020's page quotes 2018's sentence for
+    its previous value across the year without a document; it must be rendered again, not kept stale."""
+    reports = tmp_path / "reports"
+    report.write_reports(build_history(tmp_path / "w.duckdb"), reports)
+    changed = build_history(tmp_path / "w2.duckdb", reworded=2018)
+    report.write_reports(changed, reports)
+    report.write_reports(changed, tmp_path / "fresh")
+    assert snapshot(reports) == snapshot(tmp_path / "fresh")
+    row = page(generation(reports) / report.org_year_href(org_name(0), 2020)).css_first(
+        "tr[data-indicator=new_sports_venues]")
+    assert "全年新增体育场地" in text(row.css_first("td.sources"))

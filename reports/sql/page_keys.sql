@@ -1,6 +1,12 @@
--- What each page is made of, as one row hash sum per organisation (its year pages), document and indicator, and
--- one for the catalogs: a page whose sum did not change shows the same thing, so it need not be read or rendered.
+-- What each page is made of, as one row hash sum per organisation-year page, document and indicator, and one for
+-- the catalogs: a page whose sum did not change shows the same thing, so it need not be read or rendered.
 -- Sums of row hashes, not xor: two equal rows must not cancel out.
+--
+-- An organisation's year page quotes more than its year: last year's value and the year before's indicators (for
+-- what was not reported again), a value derived from next year's document, last year's goal (an observation of this
+-- year), and the value a change was computed from when the organisation skipped years. So the rows are summed per
+-- organisation and year they speak of (a bucket), and a page of year y sums the buckets of y - 1, y, y + 1 and of
+-- every earlier year its changes were computed from: a changed document re-renders three year pages, not all.
 with docs as (
     select doc_id, org, title, kind, period_year, published_on, doc_number, source_file, sha256, chars
     from documents
@@ -9,7 +15,7 @@ with docs as (
 -- an observation with what a page shows of it: its fact's sentence and span, its document's title and date
 cited as materialized (
     select
-        o.org, o.indicator_id, o.doc_id,
+        o.org, o.indicator_id, o.doc_id, o.year,
         hash(o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.qualifier, o.unit, o.doc_id,
             o.fact_id, o.quote, o.flags, o.note, o.catalog, f.raw, f.char_start, f.sentence, f.sentence_start,
             d.title, d.published_on) as h
@@ -19,7 +25,7 @@ cited as materialized (
 ),
 
 yoy_rows as materialized (
-    select org, indicator_id, hash(y) as h
+    select org, indicator_id, year, prev_year, hash(y) as h
     from (
         select org, indicator_id, year, value, prev_year, prev_value, change, change_pct, stated_change_pct, "check"
         from yoy
@@ -27,7 +33,7 @@ yoy_rows as materialized (
 ),
 
 goal_rows as materialized (
-    select org, indicator_id, hash(g) as h
+    select org, indicator_id, year, hash(g) as h
     from (select org, indicator_id, year, target, target_high, actual, met from goals) as g
 ),
 
@@ -36,11 +42,24 @@ fact_rows as (
     from facts
 ),
 
-org_parts as (
-    select org, h from cited
-    union all select org, h from yoy_rows
-    union all select org, h from goal_rows
-    union all select org, hash(d) as h from docs as d
+bucket_parts as (
+    select org, year, h from cited
+    union all select org, year, h from yoy_rows
+    union all select org, year, h from goal_rows
+    union all select org, period_year, hash(d) as h from docs as d
+),
+
+buckets as (
+    select org, year, hash(org, year, count(*), sum(h::hugeint)) as h
+    from bucket_parts group by org, year
+),
+
+-- the years each page sums: its neighbours, and the earlier years its changes start from
+page_years as (
+    select distinct org, year as page, year + d.k as year
+    from (select distinct org, year from bucket_parts) as p, (values (-1), (0), (1)) as d (k)
+    union
+    select distinct org, year, prev_year from yoy_rows where prev_year is not null
 ),
 
 document_parts as (
@@ -56,8 +75,10 @@ indicator_parts as (
 ),
 
 final as (
-    select 'org' as kind, org as name, count(*) as n, sum(h::hugeint)::varchar as digest
-    from org_parts group by org
+    select 'org_year' as kind, p.page::varchar || ' ' || p.org as name, count(*) as n,
+        sum(b.h::hugeint)::varchar as digest
+    from page_years as p join buckets as b on b.org = p.org and b.year = p.year
+    group by p.org, p.page
     union all
     select 'document', doc_id, count(*), sum(h::hugeint)::varchar
     from document_parts where doc_id in (select doc_id from docs) group by doc_id

@@ -25,6 +25,7 @@ import ctypes
 import dataclasses
 import fcntl
 import functools
+import gc
 import hashlib
 import math
 import multiprocessing
@@ -1531,8 +1532,15 @@ def _org_year_pages(con: duckdb.DuckDBPyConnection, orgs: tuple[str, ...], wante
 
 def _org_years(asm: Assembler, wh: Warehouse, wanted: frozenset[str] | None = None) -> Iterator[OrgYear]:
     """The year pages of the organisations in `wh` (only those at `wanted` paths, when given), sorted."""
+    keys = asm.comparison_keys()
+    if wanted is not None:  # a night's few pages: only their years' comparisons, and the year before's (`missing`)
+        shown = {(org, year) for org, _i, year in keys} | {(d.org, d.period_year) for d in wh.documents.values()}
+        pages = {(org, year) for org, year in shown if org_year_href(org, year) in wanted}
+        needed = pages | {(org, year - 1) for org, year in pages}
+        keys = [k for k in keys if (k[0], k[2]) in needed]
     by_org_year: dict[tuple[str, int], list[Comparison]] = defaultdict(list)
-    for c in _comparisons(asm):
+    for key in keys:
+        c = asm.comparison(key)
         by_org_year[(c.org, c.year)].append(c)
     docs_of: dict[tuple[str, int], list[Document]] = defaultdict(list)
     for doc in wh.documents.values():
@@ -1969,8 +1977,12 @@ def _render_chunks(plan: Plan, source: Path, derived: Path | None, todo: Sequenc
         for template in ("index.html", "org_year.html", "indicator.html", "document.html", "orgs.html",
                          "documents.html"):
             environment().get_template(template)  # compiled once here, inherited compiled by every worker
+        # the plan and everything else inherited stays out of the workers' garbage collections (each full one walked
+        # all of it) and their pages are not copied on write by the collector touching them; a worker's own garbage
+        # is almost all freed by reference counting, so it collects seldom (GC_THRESHOLD)
+        gc.freeze()
         # forked before the progress bar starts its thread: a child never inherits a lock held by it
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_gc) as pool:
             results = pool.imap_unordered(_chunk_write, chunks)  # the workers start at once
             meanwhile()
             with _progress(len(todo)) as advance:
@@ -1978,8 +1990,17 @@ def _render_chunks(plan: Plan, source: Path, derived: Path | None, todo: Sequenc
                     yield done
                     advance(len(done.written) + done.linked)
     finally:
+        gc.unfreeze()
         _close_worker_connection()
         _PLAN, _SOURCE, _DERIVED, _TARGET, _PREVIOUS = None, None, None, None, None
+
+
+GC_THRESHOLD = (50_000, 20, 20)  # a worker's collections: after 50,000 new objects, not the default 700
+
+
+def _worker_gc() -> None:
+    if GC_THRESHOLD:
+        gc.set_threshold(*GC_THRESHOLD)
 
 
 def current_generation(reports: Path) -> Path | None:

@@ -2,11 +2,11 @@
 -- the catalogs: a page whose sum did not change shows the same thing, so it need not be read or rendered.
 -- Sums of row hashes, not xor: two equal rows must not cancel out.
 --
--- An organisation's year page quotes more than its year: last year's value and the year before's indicators (for
--- what was not reported again), a value derived from next year's document, last year's goal (an observation of this
--- year), and the value a change was computed from when the organisation skipped years. So the rows are summed per
--- organisation and year they speak of (a bucket), and a page of year y sums the buckets of y - 1, y, y + 1 and of
--- every earlier year its changes were computed from: a changed document re-renders three year pages, not all.
+-- An organisation's year page quotes more than its year: last year's value and indicators (for what was not
+-- reported again), a value derived from next year's document, last year's goal (an observation of this year), and
+-- the value each change was computed from (yoy's prev_year: the year before today; the page shows any). So the rows
+-- are summed per organisation and year they speak of (a bucket), and a page of year y sums the buckets of y - 1, y,
+-- y + 1 and of its changes' prev_year: a changed document re-renders about three year pages, not all eleven.
 with docs as (
     select doc_id, org, title, kind, period_year, published_on, doc_number, source_file, sha256, chars
     from documents

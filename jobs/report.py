@@ -783,12 +783,16 @@ def _connect(path: Path, *, shown: Path | None = None) -> Iterator[duckdb.DuckDB
 
 def _derive(con: duckdb.DuckDBPyConnection, derived: Path) -> None:
     """A small database beside the render holding the views that window over every observation (yoy, goals) as
-    tables, made once by the planning connection and read by every worker: a chunk's query on the view read all of it
-    again (0.3–0.4 s each at 10,000 documents), on the table it reads its rows."""
+    tables, and what was compared (reports/sql/compared.sql), made once by the planning connection and read by every
+    worker: a chunk's query on the view read all of it again (0.3–0.4 s each at 10,000 documents), on the table it
+    reads its rows. Every query run after it may read `compared`; queries that run without it (the Markdown report)
+    must not."""
     con.execute(f"attach {_quoted(derived)} as derived")
     for view in DERIVED:
         con.execute(f"create table derived.{view} as select * from {WAREHOUSE_ALIAS}.{view}")
     con.execute(f"set search_path = 'derived.main,{WAREHOUSE_ALIAS}.main'")
+    # from the tables just made: the keys three queries of the plan and the index start from
+    con.execute(f"create table derived.compared as {_sql('compared')}")
 
 
 WAREHOUSE_ALIAS = "warehouse"

@@ -1,15 +1,8 @@
 -- The index's lists, sorted and cut in SQL from one row per organisation, indicator and year compared: the biggest
 -- changes (not of rates), the stated changes that disagree or cannot be checked, ambiguous readings and goals with
 -- no result yet — the first $rows of each (15 movers) with how many there are. Only those rows are assembled.
-with compared as (
-    select org, indicator_id, year from observations
-    union
-    select org, indicator_id, year from yoy
-    union
-    select org, indicator_id, year from goals
-),
-
-readings as (
+-- `compared`: the table reports/sql/compared.sql makes once per render
+with readings as (
     select
         org, indicator_id, year,
         bool_or(basis = 'change') as has_change,

@@ -1,14 +1,7 @@
 -- Every indicator with data: the catalog its first observation names, and each organisation's first and last
 -- year of it — the indicator pages and the index's list of them.
-with compared as (
-    select org, indicator_id, year from observations
-    union
-    select org, indicator_id, year from yoy
-    union
-    select org, indicator_id, year from goals
-),
-
-first_catalog as (
+-- `compared`: the table reports/sql/compared.sql makes once per render
+with first_catalog as (
     select indicator_id, arg_min(catalog, (org, year, basis, doc_id, coalesce(fact_id, 2147483647))) as catalog
     from observations
     group by indicator_id

@@ -1,14 +1,7 @@
 -- Every organisation and year with a page: a year with a comparison (an observation, a change or a goal) or a
 -- document, with the number of indicators compared that year.
-with compared as (
-    select org, indicator_id, year from observations
-    union
-    select org, indicator_id, year from yoy
-    union
-    select org, indicator_id, year from goals
-),
-
-counted as (
+-- `compared`: the table reports/sql/compared.sql makes once per render
+with counted as (
     select org, year, count(*) as rows from compared group by org, year
 ),
 

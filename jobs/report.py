@@ -534,6 +534,27 @@ def comparison_rows(rows: Sequence[Comparison], root: str, first: str = "indicat
     return Markup("".join(out))
 
 
+def comparison_table(rows: Sequence[Comparison], caption: str, root: str, table_id: str, first: str = "indicator",
+                     quotes_inline: bool = True) -> Markup:
+    """A comparison table, as the `comparison_table` macro of _table.html wrote it: through Jinja's macro call it was a
+    tenth of an organisation page's time."""
+    table_id = str(escape(table_id))  # the macro's arguments: text escaped, Markup kept as it is
+    return Markup(
+        f'<p class="filter"><label>筛选 <input type="search" data-filter="{table_id}" placeholder="输入指标名称或数字">'
+        f'</label></p>\n<div class="scroll">\n<table class="sortable cards" id="{table_id}">\n'
+        f'<caption>{escape(caption)}</caption>\n<thead><tr>\n<th scope="col"><button type="button">'
+        f'{"年份" if first == "year" else "指标"}</button></th>\n{_TABLE_HEAD}{_SOURCES_HEAD if quotes_inline else ""}'
+        f'</tr></thead>\n<tbody>\n{comparison_rows(rows, root, first, quotes_inline)}</tbody>\n</table>\n</div>'
+    )
+
+
+_TABLE_HEAD = "".join(f'<th scope="col"{cls}><button type="button">{name}</button></th>\n' for cls, name in (
+    (' class="num"', "今年"), (' class="num"', "去年"), (' class="num"', "变化"), (' class="num"', "同比"),
+    (' class="num"', "文件所述"), ("", "核对"), (' class="num"', "去年定的目标"), ("", "目标完成"))) + \
+    '<th scope="col">标记</th>\n'
+_SOURCES_HEAD = '<th scope="col">原文</th>'
+
+
 def observation_rows(observations: Sequence[tuple[Indicator, Quantity, int, str]], root: str) -> Markup:
     """The rows of a document page's table of observations, built here byte for byte as the template wrote them."""
     e = _escape_text
@@ -606,7 +627,7 @@ def environment() -> jinja2.Environment:
         mark_sentence=mark_sentence, md=md_cell, check_word=check_word, flag_word=flag_word,
         met_word=met_word, cn_number=cn_number, org_year_href=org_year_href,
         basis_word=basis_word, svg=svg, document_text=document_text,
-        comparison_rows=comparison_rows, observation_rows=observation_rows,
+        comparison_rows=comparison_rows, comparison_table=comparison_table, observation_rows=observation_rows,
     )
     return env
 
@@ -1062,42 +1083,48 @@ class Assembler:
         org, indicator_id, year = key
         y = self.wh.yoy.get(key, _NO_VALUES)
         g = self.wh.goals.get(key, _NO_VALUES)
-        of_key = self.rows(key)
+        of_key = self.obs.get(key, _NO_ROWS)
+        # most comparisons have one observation of a basis or none: taken as they are, ranked only when there are more
+        actual = of_key.get("actual", ())
+        derived = of_key.get("derived", ())
         any_obs = next((r for b in _BASES for r in of_key.get(b, ())), None) if of_key else None
         ind = self.indicator(indicator_id, _str(any_obs.get("catalog")) if any_obs else "")
         unit = ind.unit or (_str(any_obs["unit"]) if any_obs else "")
 
         value_v = _float(y.get("value"))
         # a year known only as derived from the next year's document still shows its (flagged) value
-        value_row = self.pick(key, ("actual", "derived"), value_v)
+        if derived or len(actual) > 1:
+            value_row = self.pick(key, ("actual", "derived"), value_v)
+        else:
+            value_row = actual[0] if actual else None
         value = self.quantity(value_row, value_v, unit)
         prev_year = _int(y.get("prev_year"))
         prev_v = _float(y.get("prev_value"))
         prev_row = self.pick((org, indicator_id, prev_year), ("actual", "derived"), prev_v) if prev_year else None
         prev = self.quantity(prev_row, prev_v, unit) if prev_v is not None else None
         stated_v = _float(y.get("stated_change_pct"))
-        stated_pct = self.quantity(self.pick(key, ("change_pct",), stated_v), stated_v, "%") if of_key or stated_v \
-            is not None else None
-        if stated_pct is not None and stated_pct.unit != "%":
-            stated_pct = Quantity(stated_pct.value, stated_pct.value_high, stated_pct.qualifier, "%",
-                                  stated_pct.source)
-        stated_change = self.quantity(self.pick(key, ("change",), None), None, unit) if of_key else None
+        stated_pct = None
+        if "change_pct" in of_key or stated_v is not None:
+            stated_pct = self.quantity(self.pick(key, ("change_pct",), stated_v), stated_v, "%")
+            if stated_pct is not None and stated_pct.unit != "%":
+                stated_pct = Quantity(stated_pct.value, stated_pct.value_high, stated_pct.qualifier, "%",
+                                      stated_pct.source)
+        stated_change = self.quantity(self.pick(key, ("change",), None), None, unit) if "change" in of_key else None
         target_v = _float(g.get("target"))
-        target_row = self.pick(key, ("target",), target_v)
+        target_row = self.pick(key, ("target",), target_v) if "target" in of_key else None
         target = self.quantity(target_row, target_v, unit) if (target_v is not None or target_row) else None
         if target is not None and target_v is not None and _float(g.get("target_high")) is not None:
             target = Quantity(target.value, _float(g.get("target_high")), target.qualifier, target.unit,
                               target.source)
         return Comparison(
-            org=org, indicator_id=indicator_id, name=ind.name, unit=unit, year=year, indicator_href=ind.href,
-            value=value, prev_year=prev_year if prev is not None else None, prev=prev,
-            change=_float(y.get("change")),
+            org, indicator_id, ind.name, unit, year, ind.href, value, prev_year if prev is not None else None, prev,
+            _float(y.get("change")),
             # the per-cent change of a rate (7.4 % → 6.9 % is −6.8 %) misleads: a rate changes in points
-            change_pct=None if unit in PERCENT_UNITS else _float(y.get("change_pct")),
-            stated_change=stated_change, stated_pct=stated_pct, check=_check(y.get("check"), stated_v),
-            target=target, met=_bool(g.get("met")) if target is not None else None,
-            flags=self.flags(key, value_row, prev_row) if of_key or prev_row is not None else (),
-            others=self.others(key, value_row),
+            None if unit in PERCENT_UNITS else _float(y.get("change_pct")),
+            stated_change, stated_pct, _check(y.get("check"), stated_v),
+            target, _bool(g.get("met")) if target is not None else None,
+            self.flags(key, value_row, prev_row) if of_key or prev_row is not None else (),
+            self.others(key, value_row) if len(actual) > 1 or (actual and value_row is not actual[0]) else (),
         )
 
     def others(self, key: tuple[str, str, int], value_row: Row | None) -> tuple[Quantity, ...]:

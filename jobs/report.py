@@ -138,10 +138,16 @@ class Comparison:
 
     @property
     def sources(self) -> tuple[tuple[str, Source], ...]:
-        labelled = (("今年", self.value), ("去年", self.prev), ("所述变化", self.stated_change),
-                    ("所述增幅", self.stated_pct), ("目标", self.target),
-                    *(("他文所载", q) for q in self.others))
-        return tuple((label, q.source) for label, q in labelled if q is not None and q.source is not None)
+        # a plain loop, no generators: every row of every organisation page asks
+        found: list[tuple[str, Source]] = []
+        for label, q in (("今年", self.value), ("去年", self.prev), ("所述变化", self.stated_change),
+                         ("所述增幅", self.stated_pct), ("目标", self.target)):
+            if q is not None and q.source is not None:
+                found.append((label, q.source))
+        for q in self.others:
+            if q.source is not None:
+                found.append(("他文所载", q.source))
+        return tuple(found)
 
     @property
     def quotes(self) -> tuple[Quote, ...]:
@@ -381,9 +387,15 @@ def highlight(item: Source | Quote) -> Markup:
 def _highlighted(item: Source | Quote) -> str:
     """`highlight` as a plain string, for the rows built in Python (a Markup per quote costs as much as its text)."""
     # plain joins of escaped pieces: Markup.format was a third of the time of a large report
+    sentence = item.sentence
+    if type(item) is Source and not item.more:  # one number in its sentence: most quotes
+        start, end = item.start, item.end
+        if start is None or end is None:
+            return _escape_text(sentence)
+        return (f"{_escape_text(sentence[:start])}<mark>{_escape_text(sentence[start:end])}</mark>"
+                f"{_escape_text(sentence[end:])}")
     out: list[str] = []
     pos = 0
-    sentence = item.sentence
     for start, end in _spans(item):
         out += [_escape_text(sentence[pos:start]), "<mark>", _escape_text(sentence[start:end]), "</mark>"]
         pos = end
@@ -455,7 +467,7 @@ def _quotes_html(c: Comparison, root: str) -> tuple[int, str]:
     """How many quotes a row has, and their HTML: `_quote` of each of `c.quotes`, without the Quote records when
     each number comes from its own sentence (nearly every row)."""
     sources = c.sources
-    if len({(s.doc_id, s.sentence) for _, s in sources}) != len(sources):
+    if len(sources) > 1 and len({(s.doc_id, s.sentence) for _, s in sources}) != len(sources):
         quotes = c.quotes
         return len(quotes), "".join([_quote(q, root) for q in quotes])
     e = _escape_text
@@ -986,9 +998,14 @@ class Assembler:
         # minus each document's publication day, for ranking candidate observations: computed once per document
         self._newest: dict[str, int] = {}
         self._quantities: dict[tuple[int, float | None, str], Quantity] = {}
+        self._indicators: dict[tuple[str, str], Indicator] = {}  # by id and catalog, as resolve_indicator gives them
 
     def indicator(self, indicator_id: str, catalog: str = "") -> Indicator:
-        return resolve_indicator(self.wh.indicators, self.by_id, indicator_id, catalog)
+        found = self._indicators.get((indicator_id, catalog))
+        if found is None:
+            found = self._indicators[(indicator_id, catalog)] = resolve_indicator(
+                self.wh.indicators, self.by_id, indicator_id, catalog)
+        return found
 
     def rows(self, key: tuple[str, str, int]) -> dict[str, list[Row]]:
         """The observations of an organisation's indicator in a year, by basis (empty when there are none)."""

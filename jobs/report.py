@@ -137,10 +137,16 @@ class Comparison:
 
     @property
     def sources(self) -> tuple[tuple[str, Source], ...]:
-        labelled = (("今年", self.value), ("去年", self.prev), ("所述变化", self.stated_change),
-                    ("所述增幅", self.stated_pct), ("目标", self.target),
-                    *(("他文所载", q) for q in self.others))
-        return tuple((label, q.source) for label, q in labelled if q is not None and q.source is not None)
+        # a plain loop, no generators: every row of every organisation page asks
+        found: list[tuple[str, Source]] = []
+        for label, q in (("今年", self.value), ("去年", self.prev), ("所述变化", self.stated_change),
+                         ("所述增幅", self.stated_pct), ("目标", self.target)):
+            if q is not None and q.source is not None:
+                found.append((label, q.source))
+        for q in self.others:
+            if q.source is not None:
+                found.append(("他文所载", q.source))
+        return tuple(found)
 
     @property
     def quotes(self) -> tuple[Quote, ...]:
@@ -380,9 +386,15 @@ def highlight(item: Source | Quote) -> Markup:
 def _highlighted(item: Source | Quote) -> str:
     """`highlight` as a plain string, for the rows built in Python (a Markup per quote costs as much as its text)."""
     # plain joins of escaped pieces: Markup.format was a third of the time of a large report
+    sentence = item.sentence
+    if type(item) is Source and not item.more:  # one number in its sentence: most quotes
+        start, end = item.start, item.end
+        if start is None or end is None:
+            return _escape_text(sentence)
+        return (f"{_escape_text(sentence[:start])}<mark>{_escape_text(sentence[start:end])}</mark>"
+                f"{_escape_text(sentence[end:])}")
     out: list[str] = []
     pos = 0
-    sentence = item.sentence
     for start, end in _spans(item):
         out += [_escape_text(sentence[pos:start]), "<mark>", _escape_text(sentence[start:end]), "</mark>"]
         pos = end
@@ -450,61 +462,108 @@ def _quote(q: Quote, root: str) -> str:
             f'{_escape_text(q.doc_href)}">《{_escape_text(q.doc_title)}》</a>{notes}</span>{_highlighted(q)}</blockquote>')
 
 
+def _quotes_html(c: Comparison, root: str) -> tuple[int, str]:
+    """How many quotes a row has, and their HTML: `_quote` of each of `c.quotes`, without the Quote records when
+    each number comes from its own sentence (nearly every row)."""
+    sources = c.sources
+    if len(sources) > 1 and len({(s.doc_id, s.sentence) for _, s in sources}) != len(sources):
+        quotes = c.quotes
+        return len(quotes), "".join([_quote(q, root) for q in quotes])
+    e = _escape_text
+    out: list[str] = []
+    for label, s in sources:
+        if s.more:  # a derived value marks the figures it came from too: the general path
+            out.append(_quote(_quote_of(s.sentence, [(label, s)]), root))
+            continue
+        note = f" · {e(s.note)}" if s.note else ""
+        out.append(f'<blockquote><span class="who">{e(label)} · <a href="{e(root)}{e(s.doc_href)}">《{e(s.doc_title)}》'
+                   f"</a>{note}</span>{_highlighted(s)}</blockquote>")
+    return len(out), "".join(out)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _indicator_cell(root: str, href: str, name: str, unit: str) -> str:
+    shown = f'<span class="meta">（{_escape_text(unit)}）</span>' if unit else ""
+    return f'<th scope="row"><a href="{_escape_text(root)}{_escape_text(href)}">{_escape_text(name)}</a>{shown}</th>\n'
+
+
 def comparison_rows(rows: Sequence[Comparison], root: str, first: str = "indicator",
                     quotes_inline: bool = True) -> Markup:
     """The rows of a comparison table, built here byte for byte as the template's loop wrote them: the organisation
     pages of a province hold 150,000 rows, and through Jinja's macros they were two thirds of the report's time."""
     e = _escape_text
+    figure = _qty
     out: list[str] = []
     for c in rows:
         out.append(f'<tr data-indicator="{e(c.indicator_id)}" data-year="{c.year}">\n')
         if first == "year":
             out.append(f'<th scope="row" data-sort="{c.year}">{c.year}</th>\n')
         else:
-            unit = f'<span class="meta">（{e(c.unit)}）</span>' if c.unit else ""
-            out.append(f'<th scope="row"><a href="{e(root)}{e(c.indicator_href)}">{e(c.name)}</a>{unit}</th>\n')
+            out.append(_indicator_cell(root, c.indicator_href, c.name, c.unit))
+        value, prev, target, change, change_pct = c.value, c.prev, c.target, c.change, c.change_pct
         prev_year = (f'<span class="meta">（{c.prev_year}）</span>' if c.prev_year and c.prev_year != c.year - 1
                      else "")
-        if c.change_pct is not None:
-            pct = f'{signed_pct(c.change_pct)} <span class="dir">{direction(c.change_pct)}</span>'
-        elif c.change is not None:
-            pct = f'<span class="dir">{direction(c.change)}</span>'
+        if change_pct is not None:
+            pct = f'{signed_pct(change_pct)} <span class="dir">{direction(change_pct)}</span>'
+        elif change is not None:
+            pct = f'<span class="dir">{direction(change)}</span>'
         else:
             pct = "—"
-        stated = _qty(c.stated_pct, root, signed=True) if c.stated_pct else ""
+        stated = figure(c.stated_pct, root, signed=True) if c.stated_pct else ""
         stated += "<br>" if c.stated_pct and c.stated_change else ""
-        stated += _qty(c.stated_change, root, signed=True) if c.stated_change else ""
+        stated += figure(c.stated_change, root, signed=True) if c.stated_change else ""
         stated = stated or "—"
         flags = "".join(f'<span class="flag {e(f)}" title="{e(f)}">{e(flag_word(f))}</span>' for f in c.flags)
         out += [
-            f'<td class="num value{"" if c.value else " blank"}" data-label="今年" '
-            f'data-sort="{sort_key(c.value.value if c.value else None)}">{_qty(c.value, root)}</td>\n',
-            f'<td class="num prev{"" if c.prev else " blank"}" data-label="去年" '
-            f'data-sort="{sort_key(c.prev.value if c.prev else None)}">{_qty(c.prev, root)}{prev_year}</td>\n',
-            f'<td class="num change {direction_class(c.change)}{" blank" if c.change is None else ""}" '
-            f'data-label="变化" data-sort="{sort_key(c.change)}">{e(signed_amount(c.change, c.unit))}</td>\n',
-            f'<td class="num pct {direction_class(c.change_pct)}'
-            f'{" blank" if c.change_pct is None and c.change is None else ""}" data-label="同比" '
-            f'data-sort="{sort_key(c.change_pct)}">{pct}</td>\n',
+            f'<td class="num value{"" if value else " blank"}" data-label="今年" '
+            f'data-sort="{sort_key(value.value if value else None)}">{figure(value, root) if value else "—"}</td>\n',
+            f'<td class="num prev{"" if prev else " blank"}" data-label="去年" '
+            f'data-sort="{sort_key(prev.value if prev else None)}">{figure(prev, root) if prev else "—"}{prev_year}'
+            '</td>\n',
+            f'<td class="num change {direction_class(change)}{" blank" if change is None else ""}" '
+            f'data-label="变化" data-sort="{sort_key(change)}">{e(signed_amount(change, c.unit))}</td>\n',
+            f'<td class="num pct {direction_class(change_pct)}'
+            f'{" blank" if change_pct is None and change is None else ""}" data-label="同比" '
+            f'data-sort="{sort_key(change_pct)}">{pct}</td>\n',
             f'<td class="num stated{"" if c.stated_pct or c.stated_change else " blank"}" data-label="文件所述">'
             f'{stated}</td>\n',
             f'<td class="check {e(c.check)}{" blank" if c.check == "none" else ""}" data-label="核对">'
             f'{e(check_word(c.check))}</td>\n',
-            f'<td class="num goal{"" if c.target else " blank"}" data-label="去年定的目标" '
-            f'data-sort="{sort_key(c.target.value if c.target else None)}">{_qty(c.target, root)}</td>\n',
-            f'<td class="met{"" if c.target else " blank"}" data-label="目标完成">'
-            f'{met_word(c.met) if c.target else ""}</td>\n',
+            f'<td class="num goal{"" if target else " blank"}" data-label="去年定的目标" '
+            f'data-sort="{sort_key(target.value if target else None)}">{figure(target, root) if target else "—"}'
+            '</td>\n',
+            f'<td class="met{"" if target else " blank"}" data-label="目标完成">'
+            f'{met_word(c.met) if target else ""}</td>\n',
             f'<td class="flags{"" if c.flags else " blank"}" data-label="标记">{flags}</td>\n',
         ]
         if quotes_inline:
-            quotes = c.quotes
-            cell = ""
-            if quotes:
-                cell = (f"<details><summary>原文 {len(quotes)} 句</summary>\n"
-                        + "".join(_quote(q, root) for q in quotes) + "</details>")
-            out.append(f'<td class="sources{"" if quotes else " blank"}" data-label="原文">{cell}</td>\n')
+            count, cell = _quotes_html(c, root)
+            if count:
+                cell = f"<details><summary>原文 {count} 句</summary>\n{cell}</details>"
+            out.append(f'<td class="sources{"" if count else " blank"}" data-label="原文">{cell}</td>\n')
         out.append("</tr>\n")
     return Markup("".join(out))
+
+
+def comparison_table(rows: Sequence[Comparison], caption: str, root: str, table_id: str, first: str = "indicator",
+                     quotes_inline: bool = True) -> Markup:
+    """A comparison table, as the `comparison_table` macro of _table.html wrote it: through Jinja's macro call it was a
+    tenth of an organisation page's time."""
+    table_id = str(escape(table_id))  # the macro's arguments: text escaped, Markup kept as it is
+    return Markup(
+        f'<p class="filter"><label>筛选 <input type="search" data-filter="{table_id}" placeholder="输入指标名称或数字">'
+        f'</label></p>\n<div class="scroll">\n<table class="sortable cards" id="{table_id}">\n'
+        f'<caption>{escape(caption)}</caption>\n<thead><tr>\n<th scope="col"><button type="button">'
+        f'{"年份" if first == "year" else "指标"}</button></th>\n{_TABLE_HEAD}{_SOURCES_HEAD if quotes_inline else ""}'
+        f'</tr></thead>\n<tbody>\n{comparison_rows(rows, root, first, quotes_inline)}</tbody>\n</table>\n</div>'
+    )
+
+
+_TABLE_HEAD = "".join(f'<th scope="col"{cls}><button type="button">{name}</button></th>\n' for cls, name in (
+    (' class="num"', "今年"), (' class="num"', "去年"), (' class="num"', "变化"), (' class="num"', "同比"),
+    (' class="num"', "文件所述"), ("", "核对"), (' class="num"', "去年定的目标"), ("", "目标完成"))) + \
+    '<th scope="col">标记</th>\n'
+_SOURCES_HEAD = '<th scope="col">原文</th>'
 
 
 def observation_rows(observations: Sequence[tuple[Indicator, Quantity, int, str]], root: str) -> Markup:
@@ -579,7 +638,7 @@ def environment() -> jinja2.Environment:
         mark_sentence=mark_sentence, md=md_cell, check_word=check_word, flag_word=flag_word,
         met_word=met_word, cn_number=cn_number, org_year_href=org_year_href,
         basis_word=basis_word, svg=svg, document_text=document_text,
-        comparison_rows=comparison_rows, observation_rows=observation_rows,
+        comparison_rows=comparison_rows, comparison_table=comparison_table, observation_rows=observation_rows,
     )
     return env
 
@@ -848,11 +907,14 @@ def _load(con: duckdb.DuckDBPyConnection, scope: Scope = Scope(), *, whole_docum
     listed = "documents" if whole_documents or scope.docs is not None else "cited_documents"
     documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, listed, scope)}
     indicators = _indicators(con)
-    # tuples, not dicts: a chunk of organisations quotes ~40,000 facts (columns as facts.sql and cited_facts.sql)
-    facts = {(_str(doc_id), _int(fact_id) or 0): FactRow(raw, char_start, sentence, sentence_start, section)
-             for doc_id, fact_id, raw, char_start, _end, sentence, sentence_start, section, _flags
-             in _scoped_tuples(con, "facts" if whole_documents else "cited_facts", scope)}
-    observations = tuple(_scoped_rows(con, "observations", scope))
+    if whole_documents:
+        # tuples, not dicts: a province's warehouse holds ~700,000 facts (columns as facts.sql)
+        facts = {(_str(doc_id), _int(fact_id) or 0): FactRow(raw, char_start, sentence, sentence_start, section)
+                 for doc_id, fact_id, raw, char_start, _end, sentence, sentence_start, section, _flags
+                 in _scoped_tuples(con, "facts", scope)}
+        observations = tuple(_scoped_rows(con, "observations", scope))
+    else:
+        observations, facts = _cited(con, scope)
     yoy: dict[tuple[str, str, int], Row] = {}
     goals: dict[tuple[str, str, int], Row] = {}
     if scope.docs is None:  # a document's page shows no change and no goal
@@ -861,6 +923,27 @@ def _load(con: duckdb.DuckDBPyConnection, scope: Scope = Scope(), *, whole_docum
         goals = {(_str(r["org"]), _str(r["indicator_id"]), _int(r["year"]) or 0): r
                  for r in _scoped_rows(con, "goals", scope)}
     return Warehouse(run, documents, indicators, facts, observations, yoy, goals)
+
+
+def _cited(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[tuple[Row, ...], dict[tuple[str, int], FactRow]]:
+    """The observations of a scope and the facts they quote, from one query (cited_observations.sql): as two queries,
+    the observations and then the facts they cite, they were a third of a chunk's time in DuckDB. The rows are
+    observations.sql's, with the quote dropped where the fact's sentence stands for it."""
+    cursor = _scoped(con, "cited_observations", scope)
+    names = [d[0] for d in cursor.description or ()][:OBSERVATION_COLUMNS]
+    observations: list[Row] = []
+    facts: dict[tuple[str, int], FactRow] = {}
+    while batch := cursor.fetchmany(10_000):
+        for values in batch:
+            observations.append(dict(zip(names, values[:OBSERVATION_COLUMNS], strict=True)))
+            if values[OBSERVATION_COLUMNS]:  # has_fact
+                key = (_str(values[8]), _int(values[9]) or 0)  # doc_id, fact_id
+                if key not in facts:
+                    facts[key] = FactRow(*values[OBSERVATION_COLUMNS + 1:])
+    return tuple(observations), facts
+
+
+OBSERVATION_COLUMNS = 14  # of cited_observations.sql: observations.sql's, then has_fact and the fact's
 
 
 def _indicators(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], Indicator]:
@@ -899,6 +982,7 @@ def _scoped_tuples(con: duckdb.DuckDBPyConnection, name: str, scope: Scope) -> I
 
 
 _NO_ROWS: dict[str, list[Row]] = {}
+_NO_VALUES: Row = {}  # a comparison with no row in yoy or goals
 
 
 class Assembler:
@@ -916,9 +1000,15 @@ class Assembler:
         self._sources: dict[int, Source] = {}
         # minus each document's publication day, for ranking candidate observations: computed once per document
         self._newest: dict[str, int] = {}
+        self._quantities: dict[tuple[int, float | None, str], Quantity] = {}
+        self._indicators: dict[tuple[str, str], Indicator] = {}  # by id and catalog, as resolve_indicator gives them
 
     def indicator(self, indicator_id: str, catalog: str = "") -> Indicator:
-        return resolve_indicator(self.wh.indicators, self.by_id, indicator_id, catalog)
+        found = self._indicators.get((indicator_id, catalog))
+        if found is None:
+            found = self._indicators[(indicator_id, catalog)] = resolve_indicator(
+                self.wh.indicators, self.by_id, indicator_id, catalog)
+        return found
 
     def rows(self, key: tuple[str, str, int]) -> dict[str, list[Row]]:
         """The observations of an organisation's indicator in a year, by basis (empty when there are none)."""
@@ -970,8 +1060,10 @@ class Assembler:
 
     def pick(self, key: tuple[str, str, int], bases: Sequence[str], near: float | None) -> Row | None:
         """The observation that gave a number: closest value, then actual before derived, then newest document."""
-        of_key = self.rows(key)
-        candidates = [r for b in bases for r in of_key.get(b, ())]
+        of_key = self.obs.get(key)
+        if not of_key:  # a year with no observation: most previous years and most goals-only rows
+            return None
+        candidates = of_key.get(bases[0], ()) if len(bases) == 1 else [r for b in bases for r in of_key.get(b, ())]
         if len(candidates) < 2:  # most numbers have one observation: nothing to rank
             return candidates[0] if candidates else None
 
@@ -994,59 +1086,75 @@ class Assembler:
     def quantity(self, r: Row | None, value: float | None = None, unit: str = "") -> Quantity | None:
         if r is None:
             return None if value is None else Quantity(value, None, "exact", unit, None)
-        shown = value if value is not None else _float(r["value"]) or 0.0
-        return Quantity(shown, _float(r.get("value_high")), _str(r.get("qualifier")) or "exact",
-                        _str(r.get("unit")) or unit, self.source(r))
+        # one record per row, value and unit: a year's value is the next year's previous value, so its row's figure
+        # is formatted once for both pages (0.0 is not cached: −0.0 equals it and would be shown as the other)
+        cache_key = (id(r), value, unit)
+        cached = value != 0
+        found = self._quantities.get(cache_key) if cached else None
+        if found is None:
+            shown = value if value is not None else _float(r["value"]) or 0.0
+            found = Quantity(shown, _float(r.get("value_high")), _str(r.get("qualifier")) or "exact",
+                             _str(r.get("unit")) or unit, self.source(r))
+            if cached:
+                self._quantities[cache_key] = found
+        return found
 
     def comparison(self, key: tuple[str, str, int]) -> Comparison:
         org, indicator_id, year = key
-        y = self.wh.yoy.get(key, {})
-        g = self.wh.goals.get(key, {})
-        of_key = self.rows(key)
-        any_obs = next((r for b in ("actual", "target", "derived", "change", "change_pct")
-                        for r in of_key.get(b, ())), None)
+        y = self.wh.yoy.get(key, _NO_VALUES)
+        g = self.wh.goals.get(key, _NO_VALUES)
+        of_key = self.obs.get(key, _NO_ROWS)
+        # most comparisons have one observation of a basis or none: taken as they are, ranked only when there are more
+        actual = of_key.get("actual", ())
+        derived = of_key.get("derived", ())
+        any_obs = next((r for b in _BASES for r in of_key.get(b, ())), None) if of_key else None
         ind = self.indicator(indicator_id, _str(any_obs.get("catalog")) if any_obs else "")
         unit = ind.unit or (_str(any_obs["unit"]) if any_obs else "")
 
         value_v = _float(y.get("value"))
         # a year known only as derived from the next year's document still shows its (flagged) value
-        value_row = self.pick(key, ("actual", "derived"), value_v)
+        if derived or len(actual) > 1:
+            value_row = self.pick(key, ("actual", "derived"), value_v)
+        else:
+            value_row = actual[0] if actual else None
         value = self.quantity(value_row, value_v, unit)
         prev_year = _int(y.get("prev_year"))
         prev_v = _float(y.get("prev_value"))
         prev_row = self.pick((org, indicator_id, prev_year), ("actual", "derived"), prev_v) if prev_year else None
         prev = self.quantity(prev_row, prev_v, unit) if prev_v is not None else None
         stated_v = _float(y.get("stated_change_pct"))
-        stated_pct = self.quantity(self.pick(key, ("change_pct",), stated_v), stated_v, "%")
-        if stated_pct is not None:
-            stated_pct = Quantity(stated_pct.value, stated_pct.value_high, stated_pct.qualifier, "%",
-                                  stated_pct.source)
-        stated_change = self.quantity(self.pick(key, ("change",), None), None, unit)
+        stated_pct = None
+        if "change_pct" in of_key or stated_v is not None:
+            stated_pct = self.quantity(self.pick(key, ("change_pct",), stated_v), stated_v, "%")
+            if stated_pct is not None and stated_pct.unit != "%":
+                stated_pct = Quantity(stated_pct.value, stated_pct.value_high, stated_pct.qualifier, "%",
+                                      stated_pct.source)
+        stated_change = self.quantity(self.pick(key, ("change",), None), None, unit) if "change" in of_key else None
         target_v = _float(g.get("target"))
-        target_row = self.pick(key, ("target",), target_v)
+        target_row = self.pick(key, ("target",), target_v) if "target" in of_key else None
         target = self.quantity(target_row, target_v, unit) if (target_v is not None or target_row) else None
         if target is not None and target_v is not None and _float(g.get("target_high")) is not None:
             target = Quantity(target.value, _float(g.get("target_high")), target.qualifier, target.unit,
                               target.source)
         return Comparison(
-            org=org, indicator_id=indicator_id, name=ind.name, unit=unit, year=year, indicator_href=ind.href,
-            value=value, prev_year=prev_year if prev is not None else None, prev=prev,
-            change=_float(y.get("change")),
+            org, indicator_id, ind.name, unit, year, ind.href, value, prev_year if prev is not None else None, prev,
+            _float(y.get("change")),
             # the per-cent change of a rate (7.4 % → 6.9 % is −6.8 %) misleads: a rate changes in points
-            change_pct=None if unit in PERCENT_UNITS else _float(y.get("change_pct")),
-            stated_change=stated_change, stated_pct=stated_pct, check=_check(y.get("check"), stated_v),
-            target=target, met=_bool(g.get("met")) if target is not None else None,
-            flags=self.flags(key, value_row, prev_row),
-            others=self.others(key, value_row),
+            None if unit in PERCENT_UNITS else _float(y.get("change_pct")),
+            stated_change, stated_pct, _check(y.get("check"), stated_v),
+            target, _bool(g.get("met")) if target is not None else None,
+            self.flags(key, value_row, prev_row) if of_key or prev_row is not None else (),
+            self.others(key, value_row) if len(actual) > 1 or (actual and value_row is not actual[0]) else (),
         )
 
     def others(self, key: tuple[str, str, int], value_row: Row | None) -> tuple[Quantity, ...]:
         """A restated figure: the same year's value where another document gives a different one."""
-        if value_row is None:
-            return ()
+        actual = self.rows(key).get("actual", ())
+        if value_row is None or not actual or (len(actual) == 1 and actual[0] is value_row):
+            return ()  # one document gives this year's value: nothing restated
         chosen = round(_float(value_row["value"]) or 0.0, 9)
         found: dict[str, Row] = {}
-        for r in self.rows(key).get("actual", ()):
+        for r in actual:
             if _str(r["doc_id"]) != _str(value_row["doc_id"]) and round(_float(r["value"]) or 0.0, 9) != chosen:
                 found.setdefault(_str(r["doc_id"]), r)
         return tuple(q for r in found.values() if (q := self.quantity(r)) is not None)
@@ -1054,10 +1162,10 @@ class Assembler:
     def flags(self, key: tuple[str, str, int], value_row: Row | None, prev_row: Row | None) -> tuple[str, ...]:
         found: set[str] = set()
         of_key = self.rows(key)
-        rows = [r for b in ("actual", "target", "derived", "change", "change_pct") for r in of_key.get(b, ())]
-        for r in rows:
-            if r.get("flags"):  # most observations carry no flag
-                found.update(f for f in _tags(r.get("flags")) if f in ("ambiguous", "restated"))
+        for b in _BASES:
+            for r in of_key.get(b, ()):
+                if r.get("flags"):  # most observations carry no flag
+                    found.update(f for f in _tags(r.get("flags")) if f in ("ambiguous", "restated"))
         # "approximate" speaks of this year's value only: a goal of 5%左右 does not make the result approximate
         if value_row is not None and (_str(value_row.get("qualifier")) not in ("", "exact")
                                       or (value_row.get("flags") and "approximate" in _tags(value_row.get("flags")))):
@@ -1066,11 +1174,15 @@ class Assembler:
             found.add("derived")
         if prev_row is not None and _str(prev_row["basis"]) == "derived":
             found.add("derived")
-        actual_values = {(_str(r["doc_id"]), round(_float(r["value"]) or 0.0, 9))
-                         for r in of_key.get("actual", ())}
-        if len({d for d, _ in actual_values}) > 1 and len({v for _, v in actual_values}) > 1:
-            found.add("restated")
-        return tuple(f for f in FLAG_WORDS if f in found)
+        actual = of_key.get("actual", ())
+        if len(actual) > 1:  # restated: more than one document, more than one value
+            actual_values = {(_str(r["doc_id"]), round(_float(r["value"]) or 0.0, 9)) for r in actual}
+            if len({d for d, _ in actual_values}) > 1 and len({v for _, v in actual_values}) > 1:
+                found.add("restated")
+        return tuple(f for f in FLAG_WORDS if f in found) if found else ()
+
+
+_BASES = ("actual", "target", "derived", "change", "change_pct")  # a comparison's observations, in this order
 
 
 # --------------------------------------------------------------------------- charts
@@ -1314,8 +1426,9 @@ def _org_year(asm: Assembler, org: str, year: int, by: dict[tuple[str, int], lis
 
 def _position(c: Comparison) -> tuple[str, int]:
     """Where the row's first number stands in its document, for reading order."""
-    for _label, source in c.sources:
-        if source.fact_id is not None:
+    # c.sources without its labels: the sort key of every row of a page
+    for q in (c.value, c.prev, c.stated_change, c.stated_pct, c.target, *c.others):
+        if q is not None and (source := q.source) is not None and source.fact_id is not None:
             return (source.doc_id, source.fact_id)
     return ("~", 0)
 
@@ -1529,9 +1642,25 @@ def _comparisons(asm: Assembler) -> list[Comparison]:
 
 
 def _org_year_pages(con: duckdb.DuckDBPyConnection, orgs: tuple[str, ...], wanted: frozenset[str]) -> list[PageOut]:
-    wh = _load(con, Scope(orgs=orgs), whole_documents=False)
-    return [(oy.href, "org_year.html", {"page": oy, "root": "../"})
-            for oy in _org_years(Assembler(wh), wh, wanted)]
+    with _collector_paused():
+        wh = _load(con, Scope(orgs=orgs), whole_documents=False)
+        return [(oy.href, "org_year.html", {"page": oy, "root": "../"})
+                for oy in _org_years(Assembler(wh), wh, wanted)]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cycle collection while a chunk's rows are read and assembled: its ~100,000 new records (acyclic, freed by
+    their reference counts) made the collector walk the worker's whole heap again and again, a fifth of the time of
+    an organisation's pages. Cycles made meanwhile are collected once it runs again."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _org_years(asm: Assembler, wh: Warehouse, wanted: frozenset[str] | None = None) -> Iterator[OrgYear]:

@@ -1354,9 +1354,9 @@ def _doc_observations(asm: Assembler) -> dict[str, tuple[tuple[Indicator, Quanti
     return {k: tuple(sorted(v, key=reading_order)) for k, v in out.items()}
 
 
-def _document_context(doc: Document, sentences: tuple[SentenceMarks, ...],
-                      observations: tuple[tuple[Indicator, Quantity, int, str], ...]) -> dict[str, object]:
-    return {"doc": doc, "sentences": sentences, "observations": observations,
+def _document_context(doc: Document, text: str, observations: str) -> dict[str, object]:
+    """A document page's context: its marked text and the rows of its observations, both HTML built already."""
+    return {"doc": doc, "text": Markup(text), "observations": Markup(observations),
             "org_year_href": org_year_href(doc.org, doc.period_year), "root": "../"}
 
 
@@ -1579,16 +1579,140 @@ def _spread_pages(con: duckdb.DuckDBPyConnection, plan: Plan, ids: tuple[str, ..
 
 def _document_pages(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], wanted: frozenset[str]) -> list[PageOut]:
     scope = Scope(docs=docs)
+    documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, "documents", scope)}
+    # a document's text and table are built from a row a document and a row an observation, not a row a fact; the
+    # few documents SQL cannot mark as Python would (see marked_documents.sql) are assembled the old way
+    texts: dict[str, str | None] = dict(con.execute(_sql("marked_documents"), {"docs": list(docs)}).fetchall())
+    tables, unusual = _observation_tables(con, docs, documents, _indicators(con))
+    odd = tuple(sorted({d for d, text in texts.items() if text is None} | unusual))
+    if odd:
+        texts.update(_assembled_texts(con, odd, documents, tables))
+    return [(doc.href, "document.html", _document_context(doc, texts.get(doc.doc_id) or "",
+                                                          tables.get(doc.doc_id, "")))
+            for doc in sorted(documents.values(), key=lambda d: d.doc_id) if doc.href in wanted]
+
+
+def _assembled_texts(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], documents: dict[str, Document],
+                     tables: dict[str, str]) -> dict[str, str]:
+    """The text and table of some documents through `_sentences_of` and the Assembler (the Markdown report's path):
+    the pages whose facts break an assumption of marked_documents.sql. `tables` is updated in place."""
+    scope = Scope(docs=docs)
     observations = tuple(_scoped_rows(con, "observations", scope))
     cited = {(_str(r["doc_id"]), _int(r["fact_id"])) for r in observations if r["fact_id"] is not None}
-    # the facts the observations quote come with the sentences: the facts are read once
     sentences, facts = _sentences_of(con, scope, cited)
-    documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, "documents", scope)}
-    wh = Warehouse(None, documents, _indicators(con), facts, observations, {}, {})
+    wh = Warehouse(None, {d: documents[d] for d in docs if d in documents}, _indicators(con), facts, observations,
+                   {}, {})
     quoted = _doc_observations(Assembler(wh))
-    return [(doc.href, "document.html", _document_context(doc, sentences.get(doc.doc_id, ()),
-                                                          quoted.get(doc.doc_id, ())))
-            for doc in sorted(documents.values(), key=lambda d: d.doc_id) if doc.href in wanted]
+    for doc_id in docs:
+        tables[doc_id] = str(observation_rows(quoted.get(doc_id, ()), "../"))
+    return {doc_id: str(document_text(sentences.get(doc_id, ()))) for doc_id in docs}
+
+
+class _Cited(NamedTuple):
+    """The fact an observation quotes, as a FactRow gives it to `Assembler._source`."""
+
+    sentence: str
+    sentence_start: int | None
+    char_start: int | None
+    raw: str
+
+
+def _observation_tables(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], documents: dict[str, Document],
+                        indicators: dict[tuple[str, str], Indicator]) -> tuple[dict[str, str], set[str]]:
+    """The rows of each document's table of observations, byte for byte what `observation_rows` writes of
+    `_doc_observations`, built from the tuples of document_observations.sql without a Source or Quantity; and the
+    documents quoting a fact id the warehouse holds twice (the Assembler keeps the last: they go the old way)."""
+    by_id = _indicators_by_id(indicators)
+    rows = con.execute(_sql("document_observations"), {"docs": list(docs)}).fetchall()
+    cited: dict[tuple[str, int], _Cited] = {}
+    unusual: set[str] = set()
+    for r in rows:
+        if r[13] is not None:
+            cited[(r[8], r[9])] = _Cited(_str(r[14]), r[15], r[16], _str(r[17]))
+            if r[13] > 1:
+                unusual.add(r[8])
+    derived: dict[tuple[str, str, int], list[tuple[object, ...]]] = defaultdict(list)
+    for r in rows:
+        if r[3] in ("actual", "change"):
+            derived[(_str(r[0]), _str(r[1]), _int(r[2]) or 0)].append(r)
+    by_doc: dict[str, list[tuple[tuple[int, str, int, str, float], str]]] = defaultdict(list)
+    for r in rows:
+        org, indicator_id, year_v, basis_v, value_v, high_v, qualifier, unit, doc_id, fact_id, quote, note, catalog = (
+            r[:13])
+        ind = resolve_indicator(indicators, by_id, _str(indicator_id), _str(catalog))
+        value = _float(value_v) or 0.0
+        year = _int(year_v) or 0
+        basis = _str(basis_v)
+        fact = cited.get((doc_id, fact_id)) if fact_id is not None else None
+        doc = documents.get(doc_id)
+        href = doc.href if doc else doc_href(doc_id)
+        spans: tuple[tuple[int, int], ...] = ()
+        if fact is not None:
+            sentence = fact.sentence or _str(quote)
+            start, end = _locate(sentence, fact.raw, None if fact.sentence_start is None
+                                 else (_int(fact.char_start) or 0) - fact.sentence_start)
+            if start is not None and end is not None:
+                spans = ((start, end),)
+            href += f"#f-{fact_id}"
+        else:
+            sentence = _str(quote)
+            if basis == "derived":
+                spans = _derived_spans(derived[(_str(org), _str(indicator_id), year + 1)], doc_id, sentence, cited)
+        by_doc[_str(doc_id)].append((
+            (fact_id if fact_id is not None else 1 << 30, ind.indicator_id, year, basis, value),
+            _observation_row(ind, year, basis, amount(value, _str(unit) or ind.unit, _str(qualifier) or "exact",
+                                                      _float(high_v)), sentence, spans, href, _str(note))))
+    # in the order the document gives them (a stable sort, as `_doc_observations` sorts them)
+    return {doc_id: "".join(row for _, row in sorted(found, key=lambda t: t[0]))
+            for doc_id, found in by_doc.items()}, unusual
+
+
+def _derived_spans(candidates: list[tuple[object, ...]], doc_id: object, sentence: str,
+                   cited: dict[tuple[str, int], _Cited]) -> tuple[tuple[int, int], ...]:
+    """`Assembler.derived_from` of the rows of document_observations.sql: the spans, in a derived value's sentence,
+    of the next year's level and change it came from."""
+    spans = set()
+    for other in candidates:
+        fact = cited.get((_str(other[8]), _int(other[9]) or -1))
+        if other[8] == doc_id and fact is not None and fact.sentence == sentence:
+            start, end = _locate(sentence, fact.raw, None if fact.sentence_start is None
+                                 else (_int(fact.char_start) or 0) - fact.sentence_start)
+            if start is not None and end is not None:
+                spans.add((start, end))
+    return tuple(sorted(spans))
+
+
+def _observation_row(ind: Indicator, year: int, basis: str, shown: str, sentence: str,
+                     spans: tuple[tuple[int, int], ...], href: str, note: str) -> str:
+    """One row of `observation_rows`, of a quantity with a source (every observation of a document has one)."""
+    e = _escape_text
+    if len(spans) == 1:  # nearly every row: its own number, nothing to merge
+        start, end = spans[0]
+        quote = "".join((e(sentence[:start]), "<mark>", e(sentence[start:end]), "</mark>", e(sentence[end:])))
+    else:  # `_highlighted` of the spans
+        out: list[str] = []
+        pos = 0
+        for start, end in _merged(spans):
+            out += [e(sentence[pos:start]), "<mark>", e(sentence[start:end]), "</mark>"]
+            pos = end
+        out.append(e(sentence[pos:]))
+        quote = "".join(out)
+    meta = f' <span class="meta">（{e(note)}）</span>' if note else ""
+    return (f'<tr><th scope="row"><a href="../{e(ind.href)}">{e(ind.name)}</a></th>'
+            f'<td class="num" data-label="年份">{year}</td><td data-label="性质">{e(basis_word(basis))}</td>'
+            f'<td class="num" data-label="数值"><a class="src" href="../{e(href)}" title="{e(sentence)}">{e(shown)}</a>'
+            f'</td><td class="quote" data-label="原文">{quote}{meta}</td></tr>\n')
+
+
+def _merged(spans: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """Spans sorted, overlapping ones merged, as `_spans` merges them."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _sentences_of(con: duckdb.DuckDBPyConnection, scope: Scope, cited: set[tuple[str, int | None]]) -> tuple[

@@ -1580,10 +1580,17 @@ def _spread_pages(con: duckdb.DuckDBPyConnection, plan: Plan, ids: tuple[str, ..
 def _document_pages(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], wanted: frozenset[str]) -> list[PageOut]:
     scope = Scope(docs=docs)
     documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, "documents", scope)}
-    # a document's text and table are built from a row a document and a row an observation, not a row a fact; the
-    # few documents SQL cannot mark as Python would (see marked_documents.sql) are assembled the old way
-    texts: dict[str, str | None] = dict(con.execute(_sql("marked_documents"), {"docs": list(docs)}).fetchall())
-    tables, unusual = _observation_tables(con, docs, documents, _indicators(con))
+    # a document's text and table come from one read of its facts, as a row a document and a row an observation;
+    # the few documents SQL cannot mark as Python would (see document_pages.sql) are assembled the old way
+    rows = con.execute(_sql("document_pages"), {"docs": list(docs)}).fetchall()
+    texts: dict[str, str | None] = {}
+    observed: list[tuple[object, ...]] = []
+    for r in rows:
+        if r[0] == 0:
+            texts[r[2]] = r[3]
+        else:
+            observed.append(r)
+    tables, unusual = _observation_tables(observed, documents, _indicators(con))
     odd = tuple(sorted({d for d, text in texts.items() if text is None} | unusual))
     if odd:
         texts.update(_assembled_texts(con, odd, documents, tables))
@@ -1595,7 +1602,7 @@ def _document_pages(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], wante
 def _assembled_texts(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], documents: dict[str, Document],
                      tables: dict[str, str]) -> dict[str, str]:
     """The text and table of some documents through `_sentences_of` and the Assembler (the Markdown report's path):
-    the pages whose facts break an assumption of marked_documents.sql. `tables` is updated in place."""
+    the pages whose facts break an assumption of document_pages.sql. `tables` is updated in place."""
     scope = Scope(docs=docs)
     observations = tuple(_scoped_rows(con, "observations", scope))
     cited = {(_str(r["doc_id"]), _int(r["fact_id"])) for r in observations if r["fact_id"] is not None}
@@ -1608,77 +1615,70 @@ def _assembled_texts(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], docu
     return {doc_id: str(document_text(sentences.get(doc_id, ()))) for doc_id in docs}
 
 
-class _Cited(NamedTuple):
-    """The fact an observation quotes, as a FactRow gives it to `Assembler._source`."""
-
-    sentence: str
-    sentence_start: int | None
-    char_start: int | None
-    raw: str
+# the columns of an observation's row of document_pages.sql (part 1)
+_ORG, _INDICATOR, _YEAR, _BASIS, _VALUE, _HIGH, _QUALIFIER, _UNIT, _FACT, _NOTE, _CATALOG = range(4, 15)
+_COPIES, _SENTENCE, _START, _END, _QUOTE = range(15, 20)
+_CitedFact = tuple[str, int | None, int | None]  # a quoted fact's sentence and the span of its number in it
 
 
-def _observation_tables(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], documents: dict[str, Document],
+def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Document],
                         indicators: dict[tuple[str, str], Indicator]) -> tuple[dict[str, str], set[str]]:
     """The rows of each document's table of observations, byte for byte what `observation_rows` writes of
-    `_doc_observations`, built from the tuples of document_observations.sql without a Source or Quantity; and the
-    documents quoting a fact id the warehouse holds twice (the Assembler keeps the last: they go the old way)."""
+    `_doc_observations`, built from the rows of document_pages.sql without a Source or Quantity; and the documents
+    quoting a fact id the warehouse holds twice (the Assembler keeps the last one: they go the old way)."""
     by_id = _indicators_by_id(indicators)
-    rows = con.execute(_sql("document_observations"), {"docs": list(docs)}).fetchall()
-    cited: dict[tuple[str, int], _Cited] = {}
+    # the facts the observations quote, by (document, fact id), as `Assembler.wh.facts` holds them: sentence, span
+    cited: dict[tuple[object, object], _CitedFact] = {}
     unusual: set[str] = set()
-    for r in rows:
-        if r[13] is not None:
-            cited[(r[8], r[9])] = _Cited(_str(r[14]), r[15], r[16], _str(r[17]))
-            if r[13] > 1:
-                unusual.add(r[8])
     derived: dict[tuple[str, str, int], list[tuple[object, ...]]] = defaultdict(list)
     for r in rows:
-        if r[3] in ("actual", "change"):
-            derived[(_str(r[0]), _str(r[1]), _int(r[2]) or 0)].append(r)
+        copies = r[_COPIES]
+        if copies is not None:
+            cited[(r[2], r[_FACT])] = (_str(r[_SENTENCE]), _int(r[_START]), _int(r[_END]))
+            if copies != 1:
+                unusual.add(_str(r[2]))
+        if r[_BASIS] in ("actual", "change"):
+            derived[(_str(r[_ORG]), _str(r[_INDICATOR]), _int(r[_YEAR]) or 0)].append(r)
     by_doc: dict[str, list[tuple[tuple[int, str, int, str, float], str]]] = defaultdict(list)
     for r in rows:
-        org, indicator_id, year_v, basis_v, value_v, high_v, qualifier, unit, doc_id, fact_id, quote, note, catalog = (
-            r[:13])
-        ind = resolve_indicator(indicators, by_id, _str(indicator_id), _str(catalog))
-        value = _float(value_v) or 0.0
-        year = _int(year_v) or 0
-        basis = _str(basis_v)
-        fact = cited.get((doc_id, fact_id)) if fact_id is not None else None
-        doc = documents.get(doc_id)
-        href = doc.href if doc else doc_href(doc_id)
+        doc_id, fact_id = r[2], r[_FACT]
+        ind = resolve_indicator(indicators, by_id, _str(r[_INDICATOR]), _str(r[_CATALOG]))
+        value = _float(r[_VALUE]) or 0.0
+        year = _int(r[_YEAR]) or 0
+        basis = _str(r[_BASIS])
+        doc = documents.get(_str(doc_id))
+        href = doc.href if doc else doc_href(_str(doc_id))
         spans: tuple[tuple[int, int], ...] = ()
+        fact = cited.get((doc_id, fact_id)) if fact_id is not None else None
         if fact is not None:
-            sentence = fact.sentence or _str(quote)
-            start, end = _locate(sentence, fact.raw, None if fact.sentence_start is None
-                                 else (_int(fact.char_start) or 0) - fact.sentence_start)
-            if start is not None and end is not None:
-                spans = ((start, end),)
+            sentence = fact[0] or _str(r[_QUOTE])
+            if fact[1] is not None and fact[2] is not None:
+                spans = ((fact[1], fact[2]),)
             href += f"#f-{fact_id}"
         else:
-            sentence = _str(quote)
+            sentence = _str(r[_QUOTE])
             if basis == "derived":
-                spans = _derived_spans(derived[(_str(org), _str(indicator_id), year + 1)], doc_id, sentence, cited)
+                spans = _derived_spans(derived[(_str(r[_ORG]), _str(r[_INDICATOR]), year + 1)], doc_id, sentence,
+                                       cited)
+        shown = amount(value, _str(r[_UNIT]) or ind.unit, _str(r[_QUALIFIER]) or "exact", _float(r[_HIGH]))
         by_doc[_str(doc_id)].append((
-            (fact_id if fact_id is not None else 1 << 30, ind.indicator_id, year, basis, value),
-            _observation_row(ind, year, basis, amount(value, _str(unit) or ind.unit, _str(qualifier) or "exact",
-                                                      _float(high_v)), sentence, spans, href, _str(note))))
+            (fact_id if isinstance(fact_id, int) else 1 << 30, ind.indicator_id, year, basis, value),
+            _observation_row(ind, year, basis, shown, sentence, spans, href, _str(r[_NOTE]))))
     # in the order the document gives them (a stable sort, as `_doc_observations` sorts them)
     return {doc_id: "".join(row for _, row in sorted(found, key=lambda t: t[0]))
             for doc_id, found in by_doc.items()}, unusual
 
 
 def _derived_spans(candidates: list[tuple[object, ...]], doc_id: object, sentence: str,
-                   cited: dict[tuple[str, int], _Cited]) -> tuple[tuple[int, int], ...]:
-    """`Assembler.derived_from` of the rows of document_observations.sql: the spans, in a derived value's sentence,
-    of the next year's level and change it came from."""
+                   cited: dict[tuple[object, object], _CitedFact]) -> tuple[tuple[int, int], ...]:
+    """`Assembler.derived_from` of the rows of document_pages.sql: the spans, in a derived value's sentence, of the
+    next year's level and change it came from."""
     spans = set()
     for other in candidates:
-        fact = cited.get((_str(other[8]), _int(other[9]) or -1))
-        if other[8] == doc_id and fact is not None and fact.sentence == sentence:
-            start, end = _locate(sentence, fact.raw, None if fact.sentence_start is None
-                                 else (_int(fact.char_start) or 0) - fact.sentence_start)
-            if start is not None and end is not None:
-                spans.add((start, end))
+        fact = cited.get((other[2], _int(other[_FACT]) or -1))
+        if other[2] == doc_id and fact is not None and fact[0] == sentence and fact[1] is not None \
+                and fact[2] is not None:
+            spans.add((fact[1], fact[2]))
     return tuple(sorted(spans))
 
 

@@ -1,10 +1,18 @@
--- The text of some documents as their pages show it, one row a document: the sentences holding a quantity in document
--- order, every quantity marked and anchored (<mark id="f-<fact_id>">), a section heading where the section changes,
--- escaped as markupsafe escapes (& < > " '): byte for byte what `document_text` writes of `_sentences_of`'s marks.
--- Built here because a province's document pages mark 1.1 million quantities: Python receives a row a document, not
--- a row a fact. html is NULL for a document this does not mark as Python would, whose page is marked in Python: a
--- fact without a sentence offset or an id (Python then tells sentences apart by their text), two sentences at one
--- offset, a fact's offset before its sentence (Python's slice would count from the end), two marks that overlap.
+-- What a chunk of document pages shows, from one read of their facts (the sentences of 10,000 documents are most of
+-- the warehouse, and reading them is most of a query's time): the rows of part 0 are the documents' texts, one row a
+-- document; those of part 1 the documents' observations in the order of observations.sql, each with the fact it
+-- quotes. Python receives a row a document and a row an observation, never a row a fact.
+--
+-- A text is the sentences holding a quantity in document order, every quantity marked and anchored
+-- (<mark id="f-<fact_id>">), a section heading where the section changes, escaped as markupsafe escapes (& < > " '):
+-- byte for byte what `document_text` writes of `_sentences_of`'s marks. It is NULL for a document this does not mark
+-- as Python would, whose page is assembled in Python: a fact without a sentence offset or an id (Python then tells
+-- sentences apart by their text), two sentences at one offset, a fact's offset before its sentence (Python's slice
+-- would count from the end), two marks that overlap.
+--
+-- An observation's fact: how many facts carry its id (NULL: none; a document quoting an id twice is assembled in
+-- Python, which keeps the last), its sentence and the span `_locate` finds in it; quote is the observation's own
+-- quote where the fact gives no sentence.
 with wanted as (
     select unnest($docs::varchar[]) as doc_id, unnest(range(len($docs::varchar[]))) as doc_no
 ),
@@ -21,7 +29,7 @@ scoped as (
 ),
 
 -- `_locate`: the raw text at its offset when it is there, else its first occurrence; an empty raw marks nothing
-located as (
+located as materialized (
     select *,
         case
             when raw is null or raw = '' then null
@@ -77,13 +85,45 @@ headed as (
     window in_order as (order by sentence_key)
 ),
 
-final as (
+texts as (
     select w.doc_id,
         case when not bool_or(h.odd) then string_agg(h.heading || '<p class="s">' || h.html || '</p>' || chr(10), ''
             order by h.sentence_key) end as html
     from headed as h
     inner join wanted as w on h.doc_no = w.doc_no
     group by w.doc_id
+),
+
+observed as (
+    select o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.qualifier, o.unit, o.doc_id, o.fact_id,
+        o.quote, o.note, o.catalog, w.doc_no,
+        row_number() over (
+            order by o.org, o.indicator_id, o.year, o.basis, o.doc_id, o.fact_id nulls last, o.value,
+                o.value_high nulls last, o.qualifier, o.unit, o.quote, o.flags, o.note, o.catalog) as seq
+    from observations as o
+    inner join wanted as w on o.doc_id = w.doc_id
+),
+
+cited as (
+    select l.doc_no, l.fact_id, count(*) as copies, any_value(l.sentence) as sentence,
+        any_value(l.mark_start) as mark_start, any_value(l.mark_start + length(l.raw)) as mark_end
+    from located as l
+    inner join (select distinct doc_no, fact_id from observed) as q on l.doc_no = q.doc_no and l.fact_id = q.fact_id
+    group by l.doc_no, l.fact_id
+),
+
+final as (
+    select 0 as part, 0 as seq, doc_id, html, null as org, null as indicator_id, null as year, null as basis,
+        null as value, null as value_high, null as qualifier, null as unit, null as fact_id, null as note,
+        null as catalog, null as copies, null as sentence, null as mark_start, null as mark_end, null as quote
+    from texts
+    union all
+    select 1, o.seq, o.doc_id, null, o.org, o.indicator_id, o.year, o.basis, o.value, o.value_high, o.qualifier,
+        o.unit, o.fact_id, o.note, o.catalog, c.copies, c.sentence, c.mark_start, c.mark_end,
+        case when c.copies is null or c.sentence = '' then o.quote end
+    from observed as o
+    left join cited as c on o.doc_no = c.doc_no and o.fact_id = c.fact_id
 )
 
 select * from final
+order by part, seq

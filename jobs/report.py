@@ -1626,26 +1626,37 @@ def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Doc
     """The rows of each document's table of observations, byte for byte what `observation_rows` writes of
     `_doc_observations`, built from the rows of document_pages.sql without a Source or Quantity; and the documents
     quoting a fact id the warehouse holds twice (the Assembler keeps the last one: they go the old way)."""
+    e = _escape_text
     by_id = _indicators_by_id(indicators)
     # the facts the observations quote, by (document, fact id), as `Assembler.wh.facts` holds them: sentence, span
     cited: dict[tuple[object, object], _CitedFact] = {}
     unusual: set[str] = set()
-    derived: dict[tuple[str, str, int], list[tuple[object, ...]]] = defaultdict(list)
     for r in rows:
-        copies = r[_COPIES]
-        if copies is not None:
+        if r[_COPIES] is not None:
             cited[(r[2], r[_FACT])] = (_str(r[_SENTENCE]), _int(r[_START]), _int(r[_END]))
-            if copies != 1:
+            if r[_COPIES] != 1:
                 unusual.add(_str(r[2]))
-        if r[_BASIS] in ("actual", "change"):
-            derived[(_str(r[_ORG]), _str(r[_INDICATOR]), _int(r[_YEAR]) or 0)].append(r)
+    derived: dict[tuple[str, str, int], list[tuple[object, ...]]] | None = None
+    # an indicator's cell and a basis's cell are the same on every row that names them
+    heads: dict[tuple[object, object], tuple[Indicator, str]] = {}
+    bases: dict[object, str] = {}
     by_doc: dict[str, list[tuple[tuple[int, str, int, str, float], str]]] = defaultdict(list)
     for r in rows:
         doc_id, fact_id = r[2], r[_FACT]
-        ind = resolve_indicator(indicators, by_id, _str(r[_INDICATOR]), _str(r[_CATALOG]))
+        head = heads.get((r[_INDICATOR], r[_CATALOG]))
+        if head is None:
+            ind = resolve_indicator(indicators, by_id, _str(r[_INDICATOR]), _str(r[_CATALOG]))
+            head = heads[(r[_INDICATOR], r[_CATALOG])] = (
+                ind, f'<tr><th scope="row"><a href="../{e(ind.href)}">{e(ind.name)}</a></th><td class="num" '
+                     'data-label="年份">')
+        ind = head[0]
+        basis = _str(r[_BASIS])
+        basis_cell = bases.get(basis)
+        if basis_cell is None:
+            basis_cell = bases[basis] = (f'</td><td data-label="性质">{e(basis_word(basis))}</td><td class="num" '
+                                         'data-label="数值"><a class="src" href="../')
         value = _float(r[_VALUE]) or 0.0
         year = _int(r[_YEAR]) or 0
-        basis = _str(r[_BASIS])
         doc = documents.get(_str(doc_id))
         href = doc.href if doc else doc_href(_str(doc_id))
         spans: tuple[tuple[int, int], ...] = ()
@@ -1658,15 +1669,30 @@ def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Doc
         else:
             sentence = _str(r[_QUOTE])
             if basis == "derived":
-                spans = _derived_spans(derived[(_str(r[_ORG]), _str(r[_INDICATOR]), year + 1)], doc_id, sentence,
-                                       cited)
+                if derived is None:
+                    derived = _next_year_rows(rows)
+                spans = _derived_spans(derived.get((_str(r[_ORG]), _str(r[_INDICATOR]), year + 1), []), doc_id,
+                                       sentence, cited)
         shown = amount(value, _str(r[_UNIT]) or ind.unit, _str(r[_QUALIFIER]) or "exact", _float(r[_HIGH]))
+        note = _str(r[_NOTE])
+        meta = f' <span class="meta">（{e(note)}）</span>' if note else ""
         by_doc[_str(doc_id)].append((
             (fact_id if isinstance(fact_id, int) else 1 << 30, ind.indicator_id, year, basis, value),
-            _observation_row(ind, year, basis, shown, sentence, spans, href, _str(r[_NOTE]))))
+            f'{head[1]}{year}{basis_cell}{e(href)}" title="{e(sentence)}">{e(shown)}</a></td><td class="quote" '
+            f'data-label="原文">{_marked_quote(sentence, spans)}{meta}</td></tr>\n'))
     # in the order the document gives them (a stable sort, as `_doc_observations` sorts them)
     return {doc_id: "".join(row for _, row in sorted(found, key=lambda t: t[0]))
             for doc_id, found in by_doc.items()}, unusual
+
+
+def _next_year_rows(rows: list[tuple[object, ...]]) -> dict[tuple[str, str, int], list[tuple[object, ...]]]:
+    """The levels and changes of document_pages.sql's observations by organisation, indicator and year, as
+    `Assembler.rows` gives them to `derived_from`."""
+    found: dict[tuple[str, str, int], list[tuple[object, ...]]] = defaultdict(list)
+    for r in rows:
+        if r[_BASIS] in ("actual", "change"):
+            found[(_str(r[_ORG]), _str(r[_INDICATOR]), _int(r[_YEAR]) or 0)].append(r)
+    return found
 
 
 def _derived_spans(candidates: list[tuple[object, ...]], doc_id: object, sentence: str,
@@ -1682,26 +1708,19 @@ def _derived_spans(candidates: list[tuple[object, ...]], doc_id: object, sentenc
     return tuple(sorted(spans))
 
 
-def _observation_row(ind: Indicator, year: int, basis: str, shown: str, sentence: str,
-                     spans: tuple[tuple[int, int], ...], href: str, note: str) -> str:
-    """One row of `observation_rows`, of a quantity with a source (every observation of a document has one)."""
+def _marked_quote(sentence: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """`_highlighted` of a sentence and the spans of its source."""
     e = _escape_text
     if len(spans) == 1:  # nearly every row: its own number, nothing to merge
         start, end = spans[0]
-        quote = "".join((e(sentence[:start]), "<mark>", e(sentence[start:end]), "</mark>", e(sentence[end:])))
-    else:  # `_highlighted` of the spans
-        out: list[str] = []
-        pos = 0
-        for start, end in _merged(spans):
-            out += [e(sentence[pos:start]), "<mark>", e(sentence[start:end]), "</mark>"]
-            pos = end
-        out.append(e(sentence[pos:]))
-        quote = "".join(out)
-    meta = f' <span class="meta">（{e(note)}）</span>' if note else ""
-    return (f'<tr><th scope="row"><a href="../{e(ind.href)}">{e(ind.name)}</a></th>'
-            f'<td class="num" data-label="年份">{year}</td><td data-label="性质">{e(basis_word(basis))}</td>'
-            f'<td class="num" data-label="数值"><a class="src" href="../{e(href)}" title="{e(sentence)}">{e(shown)}</a>'
-            f'</td><td class="quote" data-label="原文">{quote}{meta}</td></tr>\n')
+        return "".join((e(sentence[:start]), "<mark>", e(sentence[start:end]), "</mark>", e(sentence[end:])))
+    out: list[str] = []
+    pos = 0
+    for start, end in _merged(spans):
+        out += [e(sentence[pos:start]), "<mark>", e(sentence[start:end]), "</mark>"]
+        pos = end
+    out.append(e(sentence[pos:]))
+    return "".join(out)
 
 
 def _merged(spans: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:

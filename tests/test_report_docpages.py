@@ -39,8 +39,8 @@ def build(path: Path) -> dict[str, str]:
     b = Builder()
     docs: dict[str, str] = {}
 
-    # handled in SQL: escaping, sections, a raw found only by searching, a raw found nowhere, an empty raw, facts
-    # whose ids run against their order in the sentence, characters outside the BMP before a number
+    # handled in SQL: escaping, a section's heading, a raw found only by searching, a raw found nowhere, an empty raw,
+    # facts whose ids run against their order in the sentence, characters outside the BMP before a number
     text = ("标题\n今年新增<体育>场地5个，比去年增加2个“&”'x'\"y\"。\n"
             "彩票门店90家，😀销售额300万元。\n"
             "另有说明，共12所学校。\n"
@@ -52,11 +52,12 @@ def build(path: Path) -> dict[str, str]:
     shops = b.fact(doc, "彩票门店90家", "90家", 90, "家")
     moved = b.fact(doc, "共12所学校", "12所", 12, "所")
     b.fact(doc, "没有数字的句子", "一个", 1, "个")
-    _replace(b, doc, sales[0], section="二、<彩票> & “销售”")  # the sentence's section is its first fact id's
+    _replace(b, doc, sales[0], section="二、<彩票> & “销售”")
+    _replace(b, doc, shops[0], section="二、<彩票> & “销售”")
     _replace(b, doc, moved[0], char_start=text.index("共12所学校") + 9)  # the offset misses: found by searching
     _replace(b, doc, 5, raw="")
     b.fact(doc, "彩票门店90家", "90家", 95, "家")
-    _replace(b, doc, 6, raw="95家")  # neither at its offset nor anywhere in its sentence: no mark
+    _replace(b, doc, 6, raw="95家", section="二、<彩票> & “销售”")  # neither at its offset nor in its sentence: no mark
     b.observe(ORG, "new_sports_venues", 2023, "actual", 5, "个", doc, venues, note="<注>")
     b.observe(ORG, "new_sports_venues", 2023, "change", 2, "个", doc, change)
     b.observe(ORG, "new_sports_venues", 2022, "derived", 3, "个", doc, None, quote=venues[1])
@@ -64,7 +65,14 @@ def build(path: Path) -> dict[str, str]:
     b.observe(ORG, "lottery_sales", 2023, "actual", 300, "万元", doc, sales, qualifier="about")
     b.observe(ORG, "school_investment", 2023, "target", 12, "所", doc, (99, "不存在的句子"))
 
-    # assembled in Python: a fact without a sentence offset
+    # assembled in Python: a sentence whose facts name two sections (headed by its first fact id's)
+    text = "标题\n门店90家，销售额300万元。\n"
+    doc = docs["sections"] = _document(b, text, "sections")
+    b.fact(doc, "销售额300万元", "300万元", 300, "万元")
+    b.fact(doc, "门店90家", "90家", 90, "家")
+    _replace(b, doc, 1, section="二、彩票")
+
+    # a fact without a sentence offset
     text = "标题\n今年新增体育场地7个。\n门店80家。\n"
     doc = docs["unkeyed"] = _document(b, text, "unkeyed")
     seven = b.fact(doc, "今年新增", "7个", 7, "个")
@@ -167,7 +175,7 @@ def test_sql_marks_the_ordinary_cases_and_leaves_the_odd_ones_to_python(
     copies = {r[2]: r[15] for r in rows if r[0] == 1 and r[15] is not None}
     assert texts[docs["plain"]] is not None
     assert texts[docs["derived"]] is not None
-    for case in ("unkeyed", "overlap", "before", "same offset"):
+    for case in ("sections", "unkeyed", "overlap", "before", "same offset"):
         assert texts[docs[case]] is None, case
     assert copies[docs["twice"]] == 2
     assert docs["no facts"] not in texts and docs["empty"] not in texts

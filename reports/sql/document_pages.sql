@@ -8,7 +8,8 @@
 -- byte for byte what `document_text` writes of `_sentences_of`'s marks. It is NULL for a document this does not mark
 -- as Python would, whose page is assembled in Python: a fact without a sentence offset or an id (Python then tells
 -- sentences apart by their text), two sentences at one offset, a fact's offset before its sentence (Python's slice
--- would count from the end), two marks that overlap.
+-- would count from the end), two marks that overlap, a sentence whose facts name different sections (Python heads it
+-- with its first fact's). A province's warehouse holds none of these.
 --
 -- An observation's fact: how many facts carry its id (NULL: none; a document quoting an id twice is assembled in
 -- Python, which keeps the last), its sentence and the span `_locate` finds in it; quote is the observation's own
@@ -30,67 +31,75 @@ scoped as (
 
 -- `_locate`: the raw text at its offset when it is there, else its first occurrence; an empty raw marks nothing
 located as materialized (
-    select *,
-        case
-            when raw is null or raw = '' then null
-            when relative >= 0 and substring(sentence, relative + 1, length(raw)) = raw then relative
-            else nullif(instr(sentence, raw), 0) - 1
-        end as mark_start,
-        raw <> '' and relative < 0 as before_sentence
-    from scoped
+    select *, mark_start + length(raw) as mark_end
+    from (
+        select *,
+            case
+                when raw is null or raw = '' then null
+                when relative >= 0 and substring(sentence, relative + 1, length(raw)) = raw then relative
+                else nullif(instr(sentence, raw), 0) - 1
+            end as mark_start,
+            raw <> '' and relative < 0 as before_sentence
+        from scoped
+    )
 ),
 
--- in a sentence, marks in order of (start, end, fact id) as `_marks` sorts them; each with the end of the one before
+-- a document's facts in order: by sentence, then by (start, end, fact id) as `_marks` sorts a sentence's marks, those
+-- marking nothing last; each with what it needs of the row before and after it
 ordered as (
     select *,
-        mark_start + length(raw) as mark_end,
-        coalesce(lag(mark_start + length(raw)) over sentence_marks, 0) as gap_start,
-        first_value(sentence) over sentence_marks <> sentence as other_sentence
+        lag(sentence_key) over in_order is distinct from sentence_key as opens,
+        lag(sentence_key) over in_order is null as opens_document,
+        lead(sentence_key) over in_order is distinct from sentence_key or lead(mark_start) over in_order is null
+            as closes,
+        lag(mark_end) over in_order as end_before,
+        lag(section) over in_order as section_before,
+        lag(sentence) over in_order as sentence_before
     from located
-    window sentence_marks as (partition by sentence_key order by mark_start, length(raw), fact_id)
+    window in_order as (partition by doc_no order by sentence_key, mark_start, mark_end, fact_id)
 ),
 
--- each mark with the text since the mark before it
-pieces as (
-    select *,
-        replace(replace(replace(replace(replace(substring(sentence, gap_start + 1, mark_start - gap_start),
-            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;')
-        || '<mark id="f-' || fact_id || '">'
-        || replace(replace(replace(replace(replace(substring(sentence, mark_start + 1, mark_end - mark_start),
-            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;')
-        || '</mark>' as piece
+-- the text each row adds: a sentence's first row opens its paragraph, after a heading where the section changes;
+-- a mark adds the text since the mark before it and itself, the last mark the rest of the sentence; a sentence
+-- marking nothing is its first row's; the other rows marking nothing add nothing
+cut as (
+    select doc_no, sentence_key, mark_start, mark_end, fact_id, opens,
+        case when opens and (opens_document or section <> section_before) then section end as heading,
+        case
+            when mark_start is null and opens then sentence
+            when mark_start is not null then substring(sentence, (case when opens then 0 else end_before end) + 1,
+                mark_start - (case when opens then 0 else end_before end))
+        end as before_mark,
+        substring(sentence, mark_start + 1, mark_end - mark_start) as marked,
+        case when mark_start is null and opens then '' when closes then substring(sentence, mark_end + 1) end
+            as after_mark,
+        -- what Python marks otherwise (see the top): a row of a sentence unlike the row before it
+        unkeyed or coalesce(before_sentence, false) or (not opens and (sentence <> sentence_before
+            or section <> section_before or coalesce(mark_start < end_before, false))) as odd
     from ordered
 ),
 
--- a sentence: its marks, then the rest of its text; its section is its first fact's
-sentences as (
-    select sentence_key, any_value(doc_no) as doc_no, arg_min(section, fact_id) as section,
-        coalesce(string_agg(piece, '' order by mark_start), '')
-        || replace(replace(replace(replace(replace(
-            substring(any_value(sentence), coalesce(max(mark_end), 0) + 1),
-            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;') as html,
-        bool_or(unkeyed or other_sentence or coalesce(before_sentence or mark_start < gap_start, false)) as odd
-    from pieces
-    group by sentence_key
-),
-
-headed as (
-    select *,
-        case when doc_no is distinct from lag(doc_no) over in_order or section <> lag(section) over in_order
-            then '<p class="sec">' || replace(replace(replace(replace(replace(section,
-                '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;') || '</p>'
-            else ''
-        end as heading
-    from sentences
-    window in_order as (order by sentence_key)
+pieces as (
+    select doc_no, sentence_key, mark_start, mark_end, fact_id, odd,
+        case when heading is not null then '<p class="sec">' || replace(replace(replace(replace(replace(heading, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'),
+            '''', '&#39;') || '</p>' else '' end
+        || case when opens then '<p class="s">' else '' end
+        || coalesce(replace(replace(replace(replace(replace(before_mark, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'),
+            '''', '&#39;'), '')
+        || coalesce('<mark id="f-' || fact_id || '">' || replace(replace(replace(replace(replace(marked, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'),
+            '''', '&#39;') || '</mark>', '')
+        || coalesce(replace(replace(replace(replace(replace(after_mark, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'),
+            '''', '&#39;') || '</p>' || chr(10), '') as piece
+    from cut
 ),
 
 texts as (
     select w.doc_id,
-        case when not bool_or(h.odd) then string_agg(h.heading || '<p class="s">' || h.html || '</p>' || chr(10), ''
-            order by h.sentence_key) end as html
-    from headed as h
-    inner join wanted as w on h.doc_no = w.doc_no
+        case when not bool_or(p.odd) then
+            string_agg(p.piece, '' order by p.sentence_key, p.mark_start, p.mark_end, p.fact_id)
+        end as html
+    from pieces as p
+    inner join wanted as w on p.doc_no = w.doc_no
     group by w.doc_id
 ),
 
@@ -106,7 +115,7 @@ observed as (
 
 cited as (
     select l.doc_no, l.fact_id, count(*) as copies, any_value(l.sentence) as sentence,
-        any_value(l.mark_start) as mark_start, any_value(l.mark_start + length(l.raw)) as mark_end
+        any_value(l.mark_start) as mark_start, any_value(l.mark_end) as mark_end
     from located as l
     inner join (select distinct doc_no, fact_id from observed) as q on l.doc_no = q.doc_no and l.fact_id = q.fact_id
     group by l.doc_no, l.fact_id

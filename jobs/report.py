@@ -1640,7 +1640,7 @@ def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Doc
     # an indicator's cell and a basis's cell are the same on every row that names them
     heads: dict[tuple[object, object], tuple[Indicator, str]] = {}
     bases: dict[object, str] = {}
-    by_doc: dict[str, list[tuple[tuple[int, str, int, str, float], str]]] = defaultdict(list)
+    by_doc: dict[str, list[tuple[tuple[int, str, int, str, float, int], str]]] = defaultdict(list)
     for r in rows:
         doc_id, fact_id = r[2], r[_FACT]
         head = heads.get((r[_INDICATOR], r[_CATALOG]))
@@ -1677,10 +1677,10 @@ def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Doc
         note = _str(r[_NOTE])
         meta = f' <span class="meta">（{e(note)}）</span>' if note else ""
         by_doc[_str(doc_id)].append((
-            (fact_id if isinstance(fact_id, int) else 1 << 30, ind.indicator_id, year, basis, value),
+            (fact_id if isinstance(fact_id, int) else 1 << 30, ind.indicator_id, year, basis, value, _int(r[1]) or 0),
             f'{head[1]}{year}{basis_cell}{e(href)}" title="{e(sentence)}">{e(shown)}</a></td><td class="quote" '
             f'data-label="原文">{_marked_quote(sentence, spans)}{meta}</td></tr>\n'))
-    # in the order the document gives them (a stable sort, as `_doc_observations` sorts them)
+    # in the order the document gives them, then in the order of observations.sql (`_doc_observations`'s stable sort)
     return {doc_id: "".join(row for _, row in sorted(found, key=lambda t: t[0]))
             for doc_id, found in by_doc.items()}, unusual
 

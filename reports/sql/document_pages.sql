@@ -1,7 +1,8 @@
 -- What a chunk of document pages shows, from one read of their facts (the sentences of 10,000 documents are most of
 -- the warehouse, and reading them is most of a query's time): the rows of part 0 are the documents' texts, one row a
--- document; those of part 1 the documents' observations in the order of observations.sql, each with the fact it
--- quotes. Python receives a row a document and a row an observation, never a row a fact.
+-- document; those of part 1 the documents' observations, seq their place in the order of observations.sql, each with
+-- the fact it quotes. Python receives a row a document and a row an observation, never a row a fact; the rows come in
+-- no order (sorting the texts with the observations cost more than the sort Python makes of each table anyway).
 --
 -- A text is the sentences holding a quantity in document order, every quantity marked and anchored
 -- (<mark id="f-<fact_id>">), a section heading where the section changes, escaped as markupsafe escapes (& < > " '):
@@ -64,13 +65,15 @@ ordered as (
 -- marking nothing is its first row's; the other rows marking nothing add nothing
 cut as (
     select doc_no, sentence_key, mark_start, mark_end, fact_id, opens,
+        not (contains(sentence, '&') or contains(sentence, '<') or contains(sentence, '>') or contains(sentence, '"')
+            or contains(sentence, '''')) as plain,
         case when opens and (opens_document or section <> section_before) then section end as heading,
         case
             when mark_start is null and opens then sentence
             when mark_start is not null then substring(sentence, (case when opens then 0 else end_before end) + 1,
                 mark_start - (case when opens then 0 else end_before end))
         end as before_mark,
-        substring(sentence, mark_start + 1, mark_end - mark_start) as marked,
+        case when mark_start is not null then raw end as marked,  -- what was found is the raw text
         case when mark_start is null and opens then '' when closes then substring(sentence, mark_end + 1) end
             as after_mark,
         -- what Python marks otherwise (see the top): a row of a sentence unlike the row before it
@@ -79,18 +82,29 @@ cut as (
     from ordered
 ),
 
+-- escaped as markupsafe escapes (& < > " '); escaping is most of the work of a piece, and most sentences hold nothing
+-- to escape
+escaped as (
+    select doc_no, sentence_key, mark_start, mark_end, fact_id, odd, opens,
+        replace(replace(replace(replace(replace(heading,
+            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;') as heading,
+        case when plain then before_mark else replace(replace(replace(replace(replace(before_mark,
+            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;') end as before_mark,
+        case when plain then marked else replace(replace(replace(replace(replace(marked,
+            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;') end as marked,
+        case when plain then after_mark else replace(replace(replace(replace(replace(after_mark,
+            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'), '''', '&#39;') end as after_mark
+    from cut
+),
+
 pieces as (
     select doc_no, sentence_key, mark_start, mark_end, fact_id, odd,
-        case when heading is not null then '<p class="sec">' || replace(replace(replace(replace(replace(heading, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'),
-            '''', '&#39;') || '</p>' else '' end
+        coalesce('<p class="sec">' || heading || '</p>', '')
         || case when opens then '<p class="s">' else '' end
-        || coalesce(replace(replace(replace(replace(replace(before_mark, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'),
-            '''', '&#39;'), '')
-        || coalesce('<mark id="f-' || fact_id || '">' || replace(replace(replace(replace(replace(marked, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'),
-            '''', '&#39;') || '</mark>', '')
-        || coalesce(replace(replace(replace(replace(replace(after_mark, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&#34;'),
-            '''', '&#39;') || '</p>' || chr(10), '') as piece
-    from cut
+        || coalesce(before_mark, '')
+        || coalesce('<mark id="f-' || fact_id || '">' || marked || '</mark>', '')
+        || coalesce(after_mark || '</p>' || chr(10), '') as piece
+    from escaped
 ),
 
 texts as (
@@ -135,4 +149,3 @@ final as (
 )
 
 select * from final
-order by part, seq

@@ -1631,11 +1631,14 @@ def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Doc
     # the facts the observations quote, by (document, fact id), as `Assembler.wh.facts` holds them: sentence, span
     cited: dict[tuple[object, object], _CitedFact] = {}
     unusual: set[str] = set()
+    deriving: set[object] = set()  # the documents stating a value derived from another year's
     for r in rows:
         if r[_COPIES] is not None:
             cited[(r[2], r[_FACT])] = (_str(r[_SENTENCE]), _int(r[_START]), _int(r[_END]))
             if r[_COPIES] != 1:
                 unusual.add(_str(r[2]))
+        elif r[_BASIS] == "derived":
+            deriving.add(r[2])
     derived: dict[tuple[str, str, int], list[tuple[object, ...]]] | None = None
     # an indicator's cell and a basis's cell are the same on every row that names them
     heads: dict[tuple[object, object], tuple[Indicator, str]] = {}
@@ -1670,7 +1673,7 @@ def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Doc
             sentence = _str(r[_QUOTE])
             if basis == "derived":
                 if derived is None:
-                    derived = _next_year_rows(rows)
+                    derived = _next_year_rows([r for r in rows if r[2] in deriving])
                 spans = _derived_spans(derived.get((_str(r[_ORG]), _str(r[_INDICATOR]), year + 1), []), doc_id,
                                        sentence, cited)
         shown = amount(value, _str(r[_UNIT]) or ind.unit, _str(r[_QUALIFIER]) or "exact", _float(r[_HIGH]))
@@ -1686,8 +1689,8 @@ def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Doc
 
 
 def _next_year_rows(rows: list[tuple[object, ...]]) -> dict[tuple[str, str, int], list[tuple[object, ...]]]:
-    """The levels and changes of document_pages.sql's observations by organisation, indicator and year, as
-    `Assembler.rows` gives them to `derived_from`."""
+    """The levels and changes among some rows of document_pages.sql by organisation, indicator and year, as
+    `Assembler.rows` gives them to `derived_from` (which takes those of the derived value's own document only)."""
     found: dict[tuple[str, str, int], list[tuple[object, ...]]] = defaultdict(list)
     for r in rows:
         if r[_BASIS] in ("actual", "change"):

@@ -1471,9 +1471,9 @@ def _doc_observations(asm: Assembler) -> dict[str, tuple[tuple[Indicator, Quanti
     return {k: tuple(sorted(v, key=reading_order)) for k, v in out.items()}
 
 
-def _document_context(doc: Document, sentences: tuple[SentenceMarks, ...],
-                      observations: tuple[tuple[Indicator, Quantity, int, str], ...]) -> dict[str, object]:
-    return {"doc": doc, "sentences": sentences, "observations": observations,
+def _document_context(doc: Document, text: str, observations: str) -> dict[str, object]:
+    """A document page's context: its marked text and the rows of its observations, both HTML built already."""
+    return {"doc": doc, "text": Markup(text), "observations": Markup(observations),
             "org_year_href": org_year_href(doc.org, doc.period_year), "root": "../"}
 
 
@@ -1721,16 +1721,162 @@ def _spread_pages(con: duckdb.DuckDBPyConnection, plan: Plan, ids: tuple[str, ..
 
 def _document_pages(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], wanted: frozenset[str]) -> list[PageOut]:
     scope = Scope(docs=docs)
+    documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, "documents", scope)}
+    # a document's text and table come from one read of its facts, as a row a document and a row an observation;
+    # the few documents SQL cannot mark as Python would (see document_pages.sql) are assembled the old way
+    rows = con.execute(_sql("document_pages"), {"docs": list(docs)}).fetchall()
+    texts: dict[str, str | None] = {}
+    observed: list[tuple[object, ...]] = []
+    for r in rows:
+        if r[0] == 0:
+            texts[r[2]] = r[3]
+        else:
+            observed.append(r)
+    tables, unusual = _observation_tables(observed, documents, _indicators(con))
+    odd = tuple(sorted({d for d, text in texts.items() if text is None} | unusual))
+    if odd:
+        texts.update(_assembled_texts(con, odd, documents, tables))
+    return [(doc.href, "document.html", _document_context(doc, texts.get(doc.doc_id) or "",
+                                                          tables.get(doc.doc_id, "")))
+            for doc in sorted(documents.values(), key=lambda d: d.doc_id) if doc.href in wanted]
+
+
+def _assembled_texts(con: duckdb.DuckDBPyConnection, docs: tuple[str, ...], documents: dict[str, Document],
+                     tables: dict[str, str]) -> dict[str, str]:
+    """The text and table of some documents through `_sentences_of` and the Assembler (the Markdown report's path):
+    the pages whose facts break an assumption of document_pages.sql. `tables` is updated in place."""
+    scope = Scope(docs=docs)
     observations = tuple(_scoped_rows(con, "observations", scope))
     cited = {(_str(r["doc_id"]), _int(r["fact_id"])) for r in observations if r["fact_id"] is not None}
-    # the facts the observations quote come with the sentences: the facts are read once
     sentences, facts = _sentences_of(con, scope, cited)
-    documents = {_str(r["doc_id"]): _document(r) for r in _scoped_rows(con, "documents", scope)}
-    wh = Warehouse(None, documents, _indicators(con), facts, observations, {}, {})
+    wh = Warehouse(None, {d: documents[d] for d in docs if d in documents}, _indicators(con), facts, observations,
+                   {}, {})
     quoted = _doc_observations(Assembler(wh))
-    return [(doc.href, "document.html", _document_context(doc, sentences.get(doc.doc_id, ()),
-                                                          quoted.get(doc.doc_id, ())))
-            for doc in sorted(documents.values(), key=lambda d: d.doc_id) if doc.href in wanted]
+    for doc_id in docs:
+        tables[doc_id] = str(observation_rows(quoted.get(doc_id, ()), "../"))
+    return {doc_id: str(document_text(sentences.get(doc_id, ()))) for doc_id in docs}
+
+
+# the columns of an observation's row of document_pages.sql (part 1)
+_ORG, _INDICATOR, _YEAR, _BASIS, _VALUE, _HIGH, _QUALIFIER, _UNIT, _FACT, _NOTE, _CATALOG = range(4, 15)
+_COPIES, _SENTENCE, _START, _END, _QUOTE = range(15, 20)
+_CitedFact = tuple[str, int | None, int | None]  # a quoted fact's sentence and the span of its number in it
+
+
+def _observation_tables(rows: list[tuple[object, ...]], documents: dict[str, Document],
+                        indicators: dict[tuple[str, str], Indicator]) -> tuple[dict[str, str], set[str]]:
+    """The rows of each document's table of observations, byte for byte what `observation_rows` writes of
+    `_doc_observations`, built from the rows of document_pages.sql without a Source or Quantity; and the documents
+    quoting a fact id the warehouse holds twice (the Assembler keeps the last one: they go the old way)."""
+    e = _escape_text
+    by_id = _indicators_by_id(indicators)
+    # the facts the observations quote, by (document, fact id), as `Assembler.wh.facts` holds them: sentence, span
+    cited: dict[tuple[object, object], _CitedFact] = {}
+    unusual: set[str] = set()
+    deriving: set[object] = set()  # the documents stating a value derived from another year's
+    for r in rows:
+        if r[_COPIES] is not None:
+            cited[(r[2], r[_FACT])] = (_str(r[_SENTENCE]), _int(r[_START]), _int(r[_END]))
+            if r[_COPIES] != 1:
+                unusual.add(_str(r[2]))
+        elif r[_BASIS] == "derived":
+            deriving.add(r[2])
+    derived: dict[tuple[str, str, int], list[tuple[object, ...]]] | None = None
+    # an indicator's cell and a basis's cell are the same on every row that names them
+    heads: dict[tuple[object, object], tuple[Indicator, str]] = {}
+    bases: dict[object, str] = {}
+    by_doc: dict[str, list[tuple[tuple[int, str, int, str, float, int], str]]] = defaultdict(list)
+    for r in rows:
+        doc_id, fact_id = r[2], r[_FACT]
+        head = heads.get((r[_INDICATOR], r[_CATALOG]))
+        if head is None:
+            ind = resolve_indicator(indicators, by_id, _str(r[_INDICATOR]), _str(r[_CATALOG]))
+            head = heads[(r[_INDICATOR], r[_CATALOG])] = (
+                ind, f'<tr><th scope="row"><a href="../{e(ind.href)}">{e(ind.name)}</a></th><td class="num" '
+                     'data-label="年份">')
+        ind = head[0]
+        basis = _str(r[_BASIS])
+        basis_cell = bases.get(basis)
+        if basis_cell is None:
+            basis_cell = bases[basis] = (f'</td><td data-label="性质">{e(basis_word(basis))}</td><td class="num" '
+                                         'data-label="数值"><a class="src" href="../')
+        value = _float(r[_VALUE]) or 0.0
+        year = _int(r[_YEAR]) or 0
+        doc = documents.get(_str(doc_id))
+        href = doc.href if doc else doc_href(_str(doc_id))
+        spans: tuple[tuple[int, int], ...] = ()
+        fact = cited.get((doc_id, fact_id)) if fact_id is not None else None
+        if fact is not None:
+            sentence = fact[0] or _str(r[_QUOTE])
+            if fact[1] is not None and fact[2] is not None:
+                spans = ((fact[1], fact[2]),)
+            href += f"#f-{fact_id}"
+        else:
+            sentence = _str(r[_QUOTE])
+            if basis == "derived":
+                if derived is None:
+                    derived = _next_year_rows([r for r in rows if r[2] in deriving])
+                spans = _derived_spans(derived.get((_str(r[_ORG]), _str(r[_INDICATOR]), year + 1), []), doc_id,
+                                       sentence, cited)
+        shown = amount(value, _str(r[_UNIT]) or ind.unit, _str(r[_QUALIFIER]) or "exact", _float(r[_HIGH]))
+        note = _str(r[_NOTE])
+        meta = f' <span class="meta">（{e(note)}）</span>' if note else ""
+        by_doc[_str(doc_id)].append((
+            (fact_id if isinstance(fact_id, int) else 1 << 30, ind.indicator_id, year, basis, value, _int(r[1]) or 0),
+            f'{head[1]}{year}{basis_cell}{e(href)}" title="{e(sentence)}">{e(shown)}</a></td><td class="quote" '
+            f'data-label="原文">{_marked_quote(sentence, spans)}{meta}</td></tr>\n'))
+    # in the order the document gives them, then in the order of observations.sql (`_doc_observations`'s stable sort)
+    return {doc_id: "".join(row for _, row in sorted(found, key=lambda t: t[0]))
+            for doc_id, found in by_doc.items()}, unusual
+
+
+def _next_year_rows(rows: list[tuple[object, ...]]) -> dict[tuple[str, str, int], list[tuple[object, ...]]]:
+    """The levels and changes among some rows of document_pages.sql by organisation, indicator and year, as
+    `Assembler.rows` gives them to `derived_from` (which takes those of the derived value's own document only)."""
+    found: dict[tuple[str, str, int], list[tuple[object, ...]]] = defaultdict(list)
+    for r in rows:
+        if r[_BASIS] in ("actual", "change"):
+            found[(_str(r[_ORG]), _str(r[_INDICATOR]), _int(r[_YEAR]) or 0)].append(r)
+    return found
+
+
+def _derived_spans(candidates: list[tuple[object, ...]], doc_id: object, sentence: str,
+                   cited: dict[tuple[object, object], _CitedFact]) -> tuple[tuple[int, int], ...]:
+    """`Assembler.derived_from` of the rows of document_pages.sql: the spans, in a derived value's sentence, of the
+    next year's level and change it came from."""
+    spans = set()
+    for other in candidates:
+        fact = cited.get((other[2], _int(other[_FACT]) or -1))
+        if other[2] == doc_id and fact is not None and fact[0] == sentence and fact[1] is not None \
+                and fact[2] is not None:
+            spans.add((fact[1], fact[2]))
+    return tuple(sorted(spans))
+
+
+def _marked_quote(sentence: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """`_highlighted` of a sentence and the spans of its source."""
+    e = _escape_text
+    if len(spans) == 1:  # nearly every row: its own number, nothing to merge
+        start, end = spans[0]
+        return "".join((e(sentence[:start]), "<mark>", e(sentence[start:end]), "</mark>", e(sentence[end:])))
+    out: list[str] = []
+    pos = 0
+    for start, end in _merged(spans):
+        out += [e(sentence[pos:start]), "<mark>", e(sentence[start:end]), "</mark>"]
+        pos = end
+    out.append(e(sentence[pos:]))
+    return "".join(out)
+
+
+def _merged(spans: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """Spans sorted, overlapping ones merged, as `_spans` merges them."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _sentences_of(con: duckdb.DuckDBPyConnection, scope: Scope, cited: set[tuple[str, int | None]]) -> tuple[

@@ -1,6 +1,6 @@
 """Warehouse → static comparison reports (HTML pages or one Markdown file) through one Jinja environment.
 
-At a province's scale (10,000 documents: 1,500 organisations, 17,000 pages) three decisions shape the HTML report:
+At a province's scale (10,000 documents: 1,000 organisations, 21,000 pages) four decisions shape the HTML report:
 
 - What a page shows is hashed in SQL, not in Python: one sum of row hashes per organisation-year page (over the
   years it quotes), per document and per indicator (reports/sql/page_keys.sql). A night that changed 1 % of the
@@ -15,6 +15,9 @@ At a province's scale (10,000 documents: 1,500 organisations, 17,000 pages) thre
   more than SERIES_CHARTS organisations gets one chart of their spread per year (median, the middle half as a band,
   the median goal dashed) and a sortable, filterable table of each organisation's latest year whose numbers link to
   their sentences, instead of 1,500 charts (3.8 MB); with few organisations the page is as before, one chart each.
+- The hot rows are built as strings, byte for byte what the templates wrote (comparison_table, document_text,
+  observation rows), and a document's marked text comes whole from SQL (reports/sql/document_pages.sql), one row a
+  document instead of one a fact, with the documents SQL cannot mark exactly as Python would assembled in Python.
 """
 
 from __future__ import annotations

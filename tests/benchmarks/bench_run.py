@@ -303,8 +303,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_reports:
         # the reports brought up to date first (not timed): else the step below renders the pages of both nights
-        subprocess.run([python, "-c", reports_code], env=tongbi(work / "corpus", "wh")[1], check=True,
-                       capture_output=True)
+        catch_up = tongbi(work / "corpus", "wh")[1]
+        subprocess.run([python, "-c", reports_code], env=catch_up, cwd=catch_up["PYTHONPATH"], check=True,
+                       capture_output=True)  # cwd: the snapshot's code, as every timed step (see measure)
         changed = rewrite(work / "corpus", 0.01, args.seed + 2, args.seed, version=2)
         cmd, step_env = tongbi(work / "corpus", "wh")
         steps.append(measure("1 % changed, with reports", cmd, step_env, len(changed),

@@ -396,13 +396,7 @@ def _highlighted(item: Source | Quote) -> str:
             return _escape_text(sentence)
         return (f"{_escape_text(sentence[:start])}<mark>{_escape_text(sentence[start:end])}</mark>"
                 f"{_escape_text(sentence[end:])}")
-    out: list[str] = []
-    pos = 0
-    for start, end in _spans(item):
-        out += [_escape_text(sentence[pos:start]), "<mark>", _escape_text(sentence[start:end]), "</mark>"]
-        pos = end
-    out.append(_escape_text(sentence[pos:]))
-    return "".join(out)
+    return _marked_quote(sentence, _spans(item))  # already merged: merging again keeps them
 
 
 def highlight_md(item: Source | Quote) -> str:

@@ -372,13 +372,7 @@ def _spans(item: Source | Quote) -> tuple[tuple[int, int], ...]:
     else:
         own = ((item.start, item.end),) if item.start is not None and item.end is not None else ()
         spans = own + item.more
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
+    return tuple(_merged(spans))
 
 
 def highlight(item: Source | Quote) -> Markup:
@@ -1866,7 +1860,7 @@ def _marked_quote(sentence: str, spans: tuple[tuple[int, int], ...]) -> str:
 
 
 def _merged(spans: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
-    """Spans sorted, overlapping ones merged, as `_spans` merges them."""
+    """Spans sorted, overlapping ones merged (a quote's marks)."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start < merged[-1][1]:
@@ -2635,14 +2629,10 @@ def _pinned(warehouse: Path, base: Path) -> Iterator[tuple[Path, Path]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def refresh_run_line(reports: Path, inputs: str, run: Run | None) -> list[Path] | None:
-    """When the published generation was made from these very inputs, only the line naming the run can differ:
-    rewrite it in the two index pages and return the report's files; None when the pages must be rendered."""
-    with _reports_lock(reports):
-        return _refresh_run_line(reports, inputs, run)
-
-
 def _refresh_run_line(reports: Path, inputs: str, run: Run | None) -> list[Path] | None:
+    """When the published generation was made from these very inputs, only the line naming the run can differ:
+    rewrite it in the two index pages and return the report's files; None when the pages must be rendered (called
+    under the reports lock)."""
     folder = current_generation(reports)
     if folder is None or _first_line(folder / INPUTS_NAME) != inputs:
         return None

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from test_browser import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 INBOX = ROOT / "warehouse" / "inbox"
@@ -32,3 +37,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     result = run_job(settings)
     assert result.exit_code == 0, f"sample run failed with exit code {result.exit_code}"
     return {"inbox": inbox, "warehouse": settings.warehouse, "reports": settings.reports, "base": base}
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """Headless Chromium driven over its DevTools pipe (tests/test_browser.py), one per test module."""
+    from test_browser import Browser
+
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        b.attach()
+        yield b
+    finally:
+        b.close()

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,16 +200,6 @@ class Browser:
         data = self.send("Page.captureScreenshot", {"format": "png"})["data"]
         out.write_bytes(base64.b64decode(data))
         return out
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        b.attach()
-        yield b
-    finally:
-        b.close()
 
 
 def fixture_site(base: Path) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -144,16 +143,6 @@ def test_one_changed_organisation_renders_its_pages_and_the_pages_showing_it(tmp
     assert snapshot(reports) == snapshot(tmp_path / "fresh")
     row = page(new / report.org_year_href(org_name(3), 2022)).css_first("tr[data-indicator=new_sports_venues]")
     assert f"{venues(3, 2022) + 1}个" in text(row)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        b.attach()
-        yield b
-    finally:
-        b.close()
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
